@@ -1,0 +1,91 @@
+/** Wire types of the TrueFoundry users API (../shared/truefoundry-users-api.md). Field names are the wire names. */
+
+export type UserMetadata = {
+  sub?: string;
+  imageURL?: string;
+  pictureDownloadPath?: string;
+  displayName?: string;
+  userObject?: unknown;
+  inviteAccepted?: boolean;
+  registeredInIdp?: boolean;
+  preference?: unknown;
+  groups?: string[];
+  tenantRoleManagedBy?: 'manual' | 'group' | 'initial';
+  ssoName?: string;
+  scimUserObject?: unknown;
+  createdByScim?: boolean;
+};
+
+export type RoleWithResource = {
+  roleId: string;
+  resourceType: string;
+  resourceId: string;
+  roleName: string;
+};
+
+export type User = {
+  id: string;
+  email: string;
+  tenantName: string;
+  metadata: UserMetadata;
+  roles?: string[];
+  rolesWithResource?: RoleWithResource[];
+  accounts?: { accountId: string; name: string }[];
+  active: boolean;
+  isEditable: boolean;
+  createdAt: string;
+  updatedAt: string;
+  lastAccessedAt?: string;
+};
+
+export type Pagination = { total: number; offset?: number; limit?: number };
+
+export type ListUsersParams = {
+  limit?: number;
+  offset?: number;
+  query?: string;
+  showInvalidUsers?: boolean;
+};
+
+export type ListUsersResponse = { data: User[]; pagination: Pagination };
+
+export type PreRegisterUserRequest = {
+  email: string;
+  sendInviteEmail?: boolean;
+  skipIfUserExists?: boolean;
+  dryRun?: boolean;
+  /** Spelled `URL` on this endpoint, `Url` on invite: both as on the wire. */
+  acceptInviteClientURL?: string;
+};
+
+export type UpdateRolesRequest = { email: string; roles: string[]; resourceType?: string };
+
+export type InviteUserRequest = { acceptInviteClientUrl: string; email: string };
+export type InviteUserResponse = { link: string };
+
+export type UserStatusRequest = { email: string; tenantName?: string };
+
+export type ChangePasswordRequest = { loginId: string; newPassword: string; oldPassword: string };
+
+export type DeleteUserParams = { tenantName?: string };
+
+export type SubjectPermission = {
+  resourceType: string;
+  resourceId: string;
+  resourceName?: string;
+  resourceFqn?: string;
+  roleId: string;
+  roleName: string;
+  subjectId: string;
+  subjectType: string;
+};
+
+/** TrueFoundry answers open objects for most writes; unknown fields are kept, never relied on. */
+export type EmptyResponse = Record<string, unknown>;
+
+export type ErrorBody = {
+  statusCode: number;
+  message: string;
+  code?: number | string;
+  details?: Record<string, unknown>[];
+};

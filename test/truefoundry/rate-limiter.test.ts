@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { RateLimiter } from '../../functions/core/truefoundry';
+
+function fakeClock() {
+  let now = 0;
+  return { now: () => now, advance: (ms: number) => (now += ms) };
+}
+
+describe('RateLimiter', () => {
+  it('hands out slots one interval apart in call order', async () => {
+    const clock = fakeClock();
+    const limiter = new RateLimiter({ requestsPerSecond: 1000, now: clock.now });
+    const order: number[] = [];
+    await Promise.all([0, 1, 2, 3].map((i) => limiter.acquire().then(() => order.push(i))));
+    expect(order).toEqual([0, 1, 2, 3]);
+  });
+
+  it('lets a burst through at once after a quiet spell, then paces', async () => {
+    const clock = fakeClock();
+    const limiter = new RateLimiter({ requestsPerSecond: 10, burst: 3, now: clock.now });
+    clock.advance(10_000);
+    const started = performance.now();
+    await limiter.acquire();
+    await limiter.acquire();
+    await limiter.acquire();
+    expect(performance.now() - started).toBeLessThan(50);
+  });
+
+  it('stops an abandoned wait when the signal fires', async () => {
+    const limiter = new RateLimiter({ requestsPerSecond: 1 });
+    await limiter.acquire();
+    await expect(limiter.acquire(AbortSignal.timeout(20))).rejects.toThrow();
+  });
+
+  it('rejects nonsense settings', () => {
+    expect(() => new RateLimiter({ requestsPerSecond: 0 })).toThrow(/requestsPerSecond/);
+    expect(() => new RateLimiter({ requestsPerSecond: 5, burst: 0 })).toThrow(/burst/);
+  });
+});
