@@ -1,0 +1,72 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+/*
+ * One table holds all state, keyed by generic string `pk`/`sk` so each kind of item picks its own layout:
+ *
+ *   event            pk EVENT#<eventId>       sk EVENT            status, updatedAt, steps (list), expiresAt once terminal
+ *   step ledger      pk EVENT#<eventId>       sk STEP#<stepKey>   state, owner, leaseUntilMs, expiresAt
+ *   high-water mark  pk EMPLOYEE#<employee>   sk HWM              occurredAt, eventId; never expires
+ *
+ * An event and its ledger entries share a partition, so one Query could read an event's whole history.
+ */
+export const PARTITION_KEY = 'pk';
+export const SORT_KEY = 'sk';
+
+/*
+ * The `byStatus` index is keyed on the event item's own `status` and `updatedAt` attributes rather than a
+ * dedicated gsi1pk/gsi1sk pair: every transition writes those two already, so the index can never disagree
+ * with the record, and no other item kind carries `status` (the ledger says `state`), which keeps the index
+ * sparse: events only. It projects keys only: status changes are the hot write path and each one rewrites the
+ * index entry, so a ~100-byte entry costs one write unit where a full copy of an event with its steps costs
+ * many; listing, a cold path, fetches the records by key instead. All events of one status share an index
+ * partition; at one write unit per entry that takes ~1,000 transitions a second, beyond what the FIFO workers
+ * drive. Should it ever not be, suffix the status with a shard number and merge the shards when listing.
+ */
+export const STATUS_INDEX = 'byStatus';
+export const STATUS_INDEX_PARTITION_KEY = 'status';
+export const STATUS_INDEX_SORT_KEY = 'updatedAt';
+
+/** Epoch seconds after which DynamoDB may delete the item; enable TTL on this attribute. */
+export const TTL_ATTRIBUTE = 'expiresAt';
+
+export type TableKey = { pk: string; sk: string };
+
+export const eventItemKey = (eventId: string): TableKey => ({ pk: `EVENT#${eventId}`, sk: 'EVENT' });
+
+export const stepItemKey = (eventId: string, stepKey: string): TableKey => ({
+  pk: `EVENT#${eventId}`,
+  sk: `STEP#${stepKey}`,
+});
+
+export const highWaterMarkItemKey = (employeeKey: string): TableKey => ({
+  pk: `EMPLOYEE#${employeeKey}`,
+  sk: 'HWM',
+});
+
+/** The table as CreateTableCommand wants it: for tests and local development; the CDK stack mirrors it. */
+export function createTableInput(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: PARTITION_KEY, AttributeType: 'S' },
+      { AttributeName: SORT_KEY, AttributeType: 'S' },
+      { AttributeName: STATUS_INDEX_PARTITION_KEY, AttributeType: 'S' },
+      { AttributeName: STATUS_INDEX_SORT_KEY, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: PARTITION_KEY, KeyType: 'HASH' },
+      { AttributeName: SORT_KEY, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: STATUS_INDEX,
+        KeySchema: [
+          { AttributeName: STATUS_INDEX_PARTITION_KEY, KeyType: 'HASH' },
+          { AttributeName: STATUS_INDEX_SORT_KEY, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ],
+  };
+}

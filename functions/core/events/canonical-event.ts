@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { issuesOf, type ValidationIssue } from './validation-issues';
+
+export const EVENT_TYPES = ['hire', 'role_change', 'offboard'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/u;
+// Unicode NFC so that the same name typed on two systems compares equal.
+const text = z
+  .string()
+  .transform((s) => s.normalize('NFC').trim())
+  .pipe(z.string().min(1, { error: 'must not be empty' }));
+// Blank optional fields are dropped: an HR export's empty cell means "not given".
+const optionalText = z
+  .string()
+  .transform((s) => s.normalize('NFC').trim() || undefined)
+  .optional();
+const email = z
+  .string()
+  .transform((s) => s.normalize('NFC').trim().toLowerCase())
+  .pipe(
+    z.string().min(1, { error: 'must not be empty' }).regex(EMAIL, { error: 'must be an email address' }),
+  );
+const roleList = z.array(text).transform((roles) => [...new Set(roles)]);
+
+/** Drops keys whose value is undefined, so records hold only what was given (and store as such). */
+function withoutUndefined<T extends Record<string, unknown>>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+export const employeeSchema = z
+  .strictObject({
+    id: text.pipe(z.string().max(128, { error: 'must be at most 128 characters' })),
+    email,
+    name: optionalText,
+    department: optionalText,
+    title: optionalText,
+    location: optionalText,
+    employmentType: optionalText,
+    managerEmail: email.optional(),
+    attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+  })
+  .transform(withoutUndefined);
+
+export const resourceRolesSchema = z.array(z.strictObject({ resourceType: text, roles: roleList }));
+
+export const canonicalEventSchema = z
+  .strictObject({
+    id: text.pipe(
+      z
+        .string()
+        .max(128, { error: 'must be at most 128 characters' })
+        .regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces' }),
+    ),
+    type: z.enum(EVENT_TYPES, { error: `must be one of ${EVENT_TYPES.join(', ')}` }),
+    occurredAt: z
+      .string()
+      .pipe(
+        z.iso.datetime({
+          offset: true,
+          error: 'must be an ISO-8601 date-time with a zone, e.g. 2026-11-29T09:00:00Z',
+        }),
+      )
+      // One UTC form so that occurredAt compares as a string (DynamoDB conditions, SQL) as it does as a time.
+      .transform((s) => new Date(s).toISOString()),
+    employee: employeeSchema,
+    roles: roleList.optional(),
+    resourceRoles: resourceRolesSchema.optional(),
+  })
+  .transform(withoutUndefined);
+
+/** An HR lifecycle event after validation and normalisation: the one shape every source is turned into. */
+export type CanonicalEvent = z.output<typeof canonicalEventSchema>;
+export type Employee = CanonicalEvent['employee'];
+export type ResourceRoles = NonNullable<CanonicalEvent['resourceRoles']>;
+
+export type ParseResult = { ok: true; event: CanonicalEvent } | { ok: false; issues: ValidationIssue[] };
+
+/** Validates and normalises one event: trimmed, NFC, lower-cased email, UTC timestamp, de-duplicated roles. */
+export function parseCanonicalEvent(input: unknown): ParseResult {
+  const result = canonicalEventSchema.safeParse(input, { reportInput: true });
+  return result.success ? { ok: true, event: result.data } : { ok: false, issues: issuesOf(result.error) };
+}
