@@ -1,12 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { createDynamoDbStateStore } from '../../functions/core/adapters/dynamodb';
 import { createMemoryStateStore } from '../../functions/core/adapters/memory';
 import type { ConvergenceDeps } from '../../functions/core/engine/converge-event';
 import { handleEventMessage } from '../../functions/core/engine/handle-event-message';
+import type { StateStore } from '../../functions/core/engine/ports';
 import type { CanonicalEvent } from '../../functions/core/events/canonical-event';
 import { CredentialedUsersApiProvider } from '../../functions/core/truefoundry/client-provider';
 import type { Sandbox } from '../../sandbox';
 import { Crash, CrashSwitch, crashingApi, crashingStore } from '../support/crash-switch';
+import { startDynalite } from '../support/dynalite';
 import { event, testConfig } from '../support/engine-harness';
 import { useSandbox } from '../support/sandbox';
 
@@ -69,7 +72,7 @@ function expectedState(events: CanonicalEvent[]): ModelUser {
   return state;
 }
 
-async function runScenario(sandbox: Sandbox, scenario: Scenario) {
+async function runScenario(sandbox: Sandbox, scenario: Scenario, newStore: () => Promise<StateStore>) {
   sandbox.reset();
   sandbox.setFaults({
     serverErrorRate: scenario.faults.serverErrorRate,
@@ -78,7 +81,7 @@ async function runScenario(sandbox: Sandbox, scenario: Scenario) {
   });
   let clock = Date.UTC(2026, 10, 29);
   const crash = new CrashSwitch();
-  const store = createMemoryStateStore();
+  const store = await newStore();
   const deps: ConvergenceDeps & { maxReceiveCount: number } = {
     store: crashingStore(store, crash),
     api: crashingApi(
@@ -196,12 +199,33 @@ type Scenario = {
   crashes: { at: number; effectFirst: boolean }[];
 };
 
+const RUNS = Number(process.env.PROPERTY_RUNS ?? 60);
+
 describe('convergence under duplicates, reordering, transient faults and crashes', () => {
   it('always ends in the state the newest events imply, creates nobody twice, and ends every event', async () => {
     const sandbox = sandboxOf();
     await fc.assert(
-      fc.asyncProperty(scenarioArb, (scenario) => runScenario(sandbox, scenario as Scenario)),
-      { numRuns: Number(process.env.PROPERTY_RUNS ?? 60), endOnFailure: true },
+      fc.asyncProperty(scenarioArb, (scenario) =>
+        runScenario(sandbox, scenario as Scenario, async () => createMemoryStateStore()),
+      ),
+      { numRuns: RUNS, endOnFailure: true },
     );
+  }, 240_000);
+
+  it('holds with the DynamoDB adapter too (dynalite over the real SDK wire protocol)', async () => {
+    const sandbox = sandboxOf();
+    const dynamo = await startDynalite();
+    try {
+      await fc.assert(
+        fc.asyncProperty(scenarioArb, (scenario) =>
+          runScenario(sandbox, scenario as Scenario, async () =>
+            createDynamoDbStateStore({ client: dynamo.client, tableName: await dynamo.createTable() }),
+          ),
+        ),
+        { numRuns: Math.max(5, Math.round(RUNS / 3)), endOnFailure: true },
+      );
+    } finally {
+      await dynamo.close();
+    }
   }, 240_000);
 });
