@@ -1,0 +1,64 @@
+import type { EventStatus, EventStore } from '../engine/ports';
+import type { CanonicalEvent } from '../events/canonical-event';
+import { EnqueueError, type EventQueue, messageOf } from '../queue/event-queue';
+import { mapWithConcurrency } from './map-with-concurrency';
+
+export type AcceptedEvent = { id: string; status: EventStatus; duplicate?: true };
+
+export type AcceptDeps = { store: EventStore; queue: EventQueue; now?: () => number };
+
+/**
+ * Records each event, then enqueues the new ones, then marks them enqueued. An id seen before answers its
+ * existing status and is not enqueued again — unless it was recorded but never confirmed on the queue
+ * (a crash or a queue outage between the two), in which case it is enqueued now, so nothing accepted is lost.
+ * Throws (EnqueueError) when the queue refuses: the caller answers 503 and the sender retries.
+ */
+export async function acceptEvents(
+  events: CanonicalEvent[],
+  source: string,
+  deps: AcceptDeps,
+): Promise<AcceptedEvent[]> {
+  const at = new Date((deps.now ?? Date.now)()).toISOString();
+  const firstOfEachId = new Map<string, CanonicalEvent>();
+  for (const event of events) if (!firstOfEachId.has(event.id)) firstOfEachId.set(event.id, event);
+
+  const recorded = await mapWithConcurrency([...firstOfEachId.values()], 32, async (event) => ({
+    event,
+    ...(await deps.store.accept(event, { source, at })),
+  }));
+  const toEnqueue = recorded.filter((r) => r.created || !r.record.enqueued).map((r) => r.event);
+  if (toEnqueue.length > 0) {
+    try {
+      await deps.queue.send(toEnqueue.map(messageOf));
+    } catch (error) {
+      if (error instanceof EnqueueError) {
+        // The queue took the others: confirm them, so the sender's retry enqueues only what is missing.
+        const failed = new Set(error.failedEventIds);
+        const sent = toEnqueue.filter((event) => !failed.has(event.id));
+        await mapWithConcurrency(sent, 32, (event) => deps.store.markEnqueued(event.id, at));
+      }
+      throw error;
+    }
+    await mapWithConcurrency(toEnqueue, 32, (event) => deps.store.markEnqueued(event.id, at));
+  }
+  // An event recorded by an earlier request that was answered 503 (never confirmed on the queue) is not a
+  // duplicate to its sender: that request failed, and this one is what queues it.
+  const answers = new Map(
+    recorded.map((r): [string, AcceptedEvent] => [
+      r.event.id,
+      r.created
+        ? { id: r.event.id, status: 'queued' }
+        : r.record.enqueued
+          ? { id: r.event.id, status: r.record.status, duplicate: true }
+          : { id: r.event.id, status: r.record.status },
+    ]),
+  );
+  // One answer per submitted event, in order; a repeat inside the same request is a duplicate too.
+  const answered = new Set<string>();
+  return events.map((event) => {
+    const answer = answers.get(event.id) ?? { id: event.id, status: 'queued' };
+    if (answered.has(event.id)) return { id: event.id, status: answer.status, duplicate: true };
+    answered.add(event.id);
+    return answer;
+  });
+}

@@ -1,0 +1,36 @@
+import type { CanonicalEvent } from '../../events/canonical-event';
+
+/** An accepted row and the physical line of the file it came from (1-based). */
+export type BatchRow = { line: number; event: CanonicalEvent };
+/** A row that is not an event, with the reason, so the uploader can fix that line and re-send. */
+export type RejectedRow = { line: number; error: string };
+export type ParsedBatch = { accepted: BatchRow[]; rejected: RejectedRow[] };
+
+/**
+ * Gathers a batch's outcome row by row. An id already accepted from an earlier line is rejected: the
+ * queue would silently drop it as a repeat, and a file that says two things under one id is a mistake
+ * the uploader should see.
+ */
+export class BatchCollector {
+  readonly #accepted: BatchRow[] = [];
+  readonly #rejected: RejectedRow[] = [];
+  readonly #lineOfId = new Map<string, number>();
+
+  accept(line: number, event: CanonicalEvent): void {
+    const firstLine = this.#lineOfId.get(event.id);
+    if (firstLine !== undefined) {
+      this.reject(line, `duplicate id of line ${firstLine} (${event.id})`);
+      return;
+    }
+    this.#lineOfId.set(event.id, line);
+    this.#accepted.push({ line, event });
+  }
+
+  reject(line: number, error: string): void {
+    this.#rejected.push({ line, error });
+  }
+
+  result(): ParsedBatch {
+    return { accepted: this.#accepted, rejected: this.#rejected };
+  }
+}

@@ -1,0 +1,7 @@
+/** Body limits: what API Gateway and one Lambda invocation handle comfortably; larger files go through the CLI in chunks. */
+export const MAX_EVENTS_BODY_BYTES = 1024 * 1024;
+export const MAX_BATCH_BODY_BYTES = 5 * 1024 * 1024;
+export const MAX_BATCH_ROWS = 5_000;
+export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
+
+export const mib = (bytes: number): string => `${bytes / (1024 * 1024)} MiB`;

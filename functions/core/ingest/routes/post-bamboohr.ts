@@ -1,0 +1,82 @@
+import { ValidationError } from '../../events/validation-issues';
+import { EnqueueError } from '../../queue/event-queue';
+import { acceptEvents } from '../accept-events';
+import { BambooHrApiError } from '../bamboohr/bamboohr-api-error';
+import { type BambooHrDirectory, HttpBambooHrDirectory } from '../bamboohr/bamboohr-directory';
+import type { BambooHrFieldLabels } from '../bamboohr/field-labels';
+import { mapBambooHrWebhook } from '../bamboohr/map-webhook';
+import { verifyBambooHrSignature } from '../bamboohr/verify-signature';
+import { type IngestRequest, type IngestResponse, json, problem } from '../http';
+import type { IngestDeps } from '../ingest-deps';
+import { MAX_WEBHOOK_BODY_BYTES, mib } from '../limits';
+import { readJson } from '../read-json';
+import { requireJson, requireSize, serviceUnavailable } from './guards';
+
+export type BambooHrIngestOptions = {
+  /** `acme` in acme.bamboohr.com: needed to look up employees that webhooks name without fields. */
+  companyDomain?: string;
+  labels?: Partial<BambooHrFieldLabels>;
+  /** Another API host (tests point it at a loopback fake). */
+  apiBaseUrl?: string;
+  /** Replaces the HTTP directory (tests). */
+  directory?: BambooHrDirectory;
+};
+
+/** POST /webhooks/bamboohr: BambooHR global (field-based) webhooks, authenticated by their own signature. */
+export async function postBamboohr(request: IngestRequest, deps: IngestDeps): Promise<IngestResponse> {
+  const refused =
+    requireSize(request, MAX_WEBHOOK_BODY_BYTES, `at most ${mib(MAX_WEBHOOK_BODY_BYTES)} per delivery`) ??
+    requireJson(request);
+  if (refused) return refused;
+  const credentials = await deps.credentials();
+  if (!credentials.bamboohrWebhookKey) {
+    return problem(401, {
+      error: 'unauthorized',
+      message: 'BambooHR webhooks are not configured on this deployment',
+    });
+  }
+  const now = (deps.now ?? Date.now)();
+  const signature = verifyBambooHrSignature({
+    rawBody: request.body,
+    signature: request.headers['x-bamboohr-signature'],
+    timestamp: request.headers['x-bamboohr-timestamp'],
+    privateKey: credentials.bamboohrWebhookKey,
+    nowMs: now,
+  });
+  if (!signature.ok) return problem(401, { error: 'unauthorized', message: signature.reason });
+
+  const body = readJson(request.body.toString('utf8'));
+  if (!body.ok) return problem(400, { error: 'malformed_json', message: body.message });
+  try {
+    const directory = directoryFor(deps, credentials.bamboohrApiKey);
+    const mapped = await mapBambooHrWebhook(body.value, {
+      receivedAt: new Date(now).toISOString(),
+      ...(deps.bamboohr?.labels ? { labels: deps.bamboohr.labels } : {}),
+      ...(directory ? { directory } : {}),
+    });
+    const events = mapped.events.length > 0 ? await acceptEvents(mapped.events, 'bamboohr', deps) : [];
+    return json(202, { events, skipped: mapped.skipped });
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      return problem(400, { error: 'invalid_webhook', message: error.message, issues: error.issues });
+    }
+    if (error instanceof EnqueueError) return serviceUnavailable(error, deps);
+    if (error instanceof BambooHrApiError && error.isTransient()) {
+      // BambooHR retries a failed delivery; stable event ids make the retry safe.
+      return problem(503, { error: 'bamboohr_unavailable', message: error.message }, { 'retry-after': '30' });
+    }
+    throw error;
+  }
+}
+
+function directoryFor(deps: IngestDeps, apiKey: string | undefined): BambooHrDirectory | undefined {
+  const options = deps.bamboohr;
+  if (options?.directory) return options.directory;
+  if (!options?.companyDomain || !apiKey) return undefined;
+  return new HttpBambooHrDirectory({
+    companyDomain: options.companyDomain,
+    apiKey,
+    ...(options.apiBaseUrl ? { baseUrl: options.apiBaseUrl } : {}),
+    ...(options.labels ? { labels: options.labels } : {}),
+  });
+}

@@ -1,0 +1,40 @@
+import type { CanonicalEvent } from '../events/canonical-event';
+import { employeeKeyOf } from '../events/employee-key';
+
+/** One event on its way to the worker: FIFO per `groupId`, deduplicated by `deduplicationId`. */
+export type OutgoingMessage = { eventId: string; groupId: string; deduplicationId: string; body: string };
+
+/** The queue between ingest and worker: SQS FIFO on AWS, the embedded queue locally. */
+export interface EventQueue {
+  /** Resolves once every message is durably queued; rejects with EnqueueError naming those that are not. */
+  send(messages: OutgoingMessage[]): Promise<void>;
+}
+
+export class EnqueueError extends Error {
+  constructor(
+    readonly failedEventIds: string[],
+    reason: string,
+  ) {
+    super(`could not enqueue ${failedEventIds.length} event(s): ${reason}`);
+    this.name = 'EnqueueError';
+  }
+}
+
+/** Group = the employee key (order per person); deduplication = the event id (the idempotency key). */
+export function messageOf(event: CanonicalEvent): OutgoingMessage {
+  return {
+    eventId: event.id,
+    groupId: employeeKeyOf(event.employee.email),
+    deduplicationId: event.id,
+    body: sqsSafeJson(event),
+  };
+}
+
+/**
+ * JSON that SQS accepts as a message body. SQS refuses characters outside XML's Char range; JSON.stringify
+ * escapes control characters and lone surrogates but writes U+FFFE and U+FFFF as they are, and one such
+ * character in a name would make SQS refuse the message on every retry. Escaped, the value is the same.
+ */
+function sqsSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\uFFFE\uFFFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+}
