@@ -1,0 +1,91 @@
+import { parseArgs } from 'node:util';
+import { MAX_BATCH_ROWS } from '../../../functions/core/ingest/limits';
+import { GLOBAL_OPTIONS, noMoreWords, parseCommandArgs, wholeNumber } from '../arguments';
+import { chunkBatch } from '../batch/batch-chunks';
+import { batchReport, rejectedRows } from '../batch/batch-report';
+import { ProgressBar } from '../batch/progress-bar';
+import { fileIdentity, ProgressFile } from '../batch/progress-state';
+import { readBatchFile } from '../batch/read-batch-file';
+import { resumeOrStart } from '../batch/resume-or-start';
+import { rowsRejectedByServerRules } from '../batch/strict-check';
+import { uploadChunks } from '../batch/upload-chunks';
+import { CliError, EXIT_OK, EXIT_REJECTED_ROWS } from '../cli-error';
+import { type CliContext, writeLines } from '../cli-io';
+import { ApiClient } from '../http/api-client';
+import { readInputFile } from '../read-input-file';
+import { resolveTarget } from '../target';
+
+const BATCH_OPTIONS = {
+  ...GLOBAL_OPTIONS,
+  strict: { type: 'boolean' },
+  'chunk-rows': { type: 'string' },
+  restart: { type: 'boolean' },
+} as const;
+
+const DEFAULT_CHUNK_ROWS = 500;
+
+/** `batch <file>`: a CSV or JSON Lines file of any size to POST /batch, in resumable chunks. */
+export async function batchCommand(argv: string[], ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    () => parseArgs({ args: argv, options: BATCH_OPTIONS, allowPositionals: true }),
+    'batch',
+  );
+  const [, name, ...rest] = positionals;
+  if (!name) throw new CliError('name the file to upload: hr-provisioning batch <file.csv|file.jsonl>');
+  noMoreWords(rest, 'batch');
+  const chunkRows = wholeNumber(values['chunk-rows'], 'chunk-rows', {
+    min: 1,
+    max: MAX_BATCH_ROWS,
+    fallback: DEFAULT_CHUNK_ROWS,
+  });
+  const target = resolveTarget(values, ctx);
+  const api = new ApiClient(target, ctx);
+  const input = await readInputFile(name, ctx.cwd);
+  const { file, text } = readBatchFile(name, input.bytes);
+  const rowsTotal = file.records.length;
+
+  const strict = values.strict === true;
+  if (strict) {
+    const rejected = rowsRejectedByServerRules(name, file.format, text, ctx.now());
+    if (rejected.length > 0) {
+      writeLines(ctx.stdout, [
+        `${name}: ${rejected.length} of ${rowsTotal} rows are invalid and --strict is on: nothing was sent`,
+        ...rejectedRows(name, rejected),
+      ]);
+      return EXIT_REJECTED_ROWS;
+    }
+  }
+
+  const store = new ProgressFile(input.path, target.dataDir);
+  const { progress, notes } = resumeOrStart({
+    store,
+    name,
+    filePath: input.path,
+    identity: fileIdentity(input.bytes, input.mtimeMs),
+    chunkRows,
+    chunkRowsGiven: values['chunk-rows'] !== undefined,
+    restart: values.restart === true,
+    nowMs: ctx.now(),
+    cwd: ctx.cwd,
+  });
+  writeLines(ctx.stderr, notes);
+  const chunks = chunkBatch(file, progress.chunkRows, name);
+  progress.chunks = chunks.length;
+  await uploadChunks({
+    api,
+    name,
+    file,
+    chunks,
+    strict,
+    progress,
+    store,
+    bar: new ProgressBar(ctx.stderr, ctx.now, progress.totals.rowsSent),
+    rowsTotal,
+    now: ctx.now,
+    cwd: ctx.cwd,
+  });
+  // Done: a rerun is a new upload (its rows are recognised by id and not processed twice).
+  store.remove();
+  writeLines(ctx.stdout, batchReport(name, progress, rowsTotal));
+  return progress.totals.rejected.length > 0 ? EXIT_REJECTED_ROWS : EXIT_OK;
+}

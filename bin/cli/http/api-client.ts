@@ -1,0 +1,119 @@
+import { CliError } from '../cli-error';
+import type { CliContext } from '../cli-io';
+import type { Target } from '../target';
+import { ExecuteApiSigner } from './execute-api-signer';
+import { describeNetworkFailure } from './network-failure';
+import { type ApiAnswer, problemOf } from './problem';
+
+export type ApiRequest = {
+  method: 'GET' | 'POST';
+  /** Below the base URL, e.g. `/events`; appended to any API Gateway stage path. */
+  path: string;
+  query?: Record<string, string | undefined>;
+  body?: string;
+  contentType?: string;
+  /**
+   * Retry on a lost connection, 429 and 502-504. Safe for every route whose effect is keyed by event id
+   * (a repeat is a duplicate); off for those that act on whatever is there at the time (redrive).
+   */
+  retry?: boolean;
+};
+
+const ATTEMPTS = 3;
+const TRANSIENT_STATUSES = new Set([429, 502, 503, 504]);
+const REQUEST_TIMEOUT_MS = 60_000;
+const MAX_RETRY_WAIT_MS = 10_000;
+
+/** The ingest API over HTTP: authentication, retries of passing trouble, and the refusals every route shares. */
+export class ApiClient {
+  readonly #target: Target;
+  readonly #ctx: CliContext;
+  #signer: ExecuteApiSigner | undefined;
+
+  constructor(target: Target, ctx: CliContext) {
+    this.#target = target;
+    this.#ctx = ctx;
+  }
+
+  async send(request: ApiRequest): Promise<ApiAnswer> {
+    const retry = request.retry ?? true;
+    for (let attempt = 1; ; attempt++) {
+      const last = !retry || attempt === ATTEMPTS;
+      let response: Response;
+      try {
+        response = await this.#fetch(request);
+      } catch (error) {
+        if (error instanceof CliError) throw error;
+        const failure = describeNetworkFailure(error, this.#target);
+        if (last || !failure.transient) throw new CliError(failure.message);
+        await this.#ctx.sleep(backoffMs(attempt));
+        continue;
+      }
+      if (TRANSIENT_STATUSES.has(response.status) && !last) {
+        await response.body?.cancel();
+        await this.#ctx.sleep(retryAfterMs(response) ?? backoffMs(attempt));
+        continue;
+      }
+      const answer = { status: response.status, body: await bodyOf(response) };
+      this.#refuseAuthFailures(request, answer);
+      return answer;
+    }
+  }
+
+  async #fetch(request: ApiRequest): Promise<Response> {
+    const url = new URL(`${this.#target.baseUrl}${request.path}`);
+    for (const [name, value] of Object.entries(request.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(name, value);
+    }
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (request.contentType) headers['content-type'] = request.contentType;
+    const signed = this.#signsReads(request)
+      ? await this.#signerFor(this.#target.iamRegion!).headersFor(request.method, url, headers, request.body)
+      : { ...headers, authorization: `Bearer ${this.#target.token()}` };
+    // fetch sets Host itself, from the same URL the signature covers.
+    const { host: _host, ...sent } = signed;
+    return this.#ctx.fetch(url, {
+      method: request.method,
+      headers: sent,
+      ...(request.body === undefined ? {} : { body: request.body }),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+  }
+
+  /** On AWS, reads are IAM-authorised at API Gateway; writes take the ingest token everywhere. */
+  #signsReads(request: ApiRequest): boolean {
+    return request.method === 'GET' && this.#target.iamRegion !== undefined;
+  }
+
+  #signerFor(region: string): ExecuteApiSigner {
+    this.#signer ??= new ExecuteApiSigner(region, this.#ctx.awsCredentials);
+    return this.#signer;
+  }
+
+  #refuseAuthFailures(request: ApiRequest, answer: ApiAnswer): void {
+    if (answer.status === 401) throw new CliError(`the token was refused — ${this.#target.tokenHint}`);
+    if (answer.status === 403 && this.#signsReads(request)) {
+      const reason = problemOf(answer.body).message ?? 'Forbidden';
+      throw new CliError(
+        `AWS refused the signed request (${reason}) — check the AWS credentials in use (AWS_PROFILE, aws sso login) and that they may call execute-api:Invoke on this API in ${this.#target.iamRegion}`,
+      );
+    }
+  }
+}
+
+async function bodyOf(response: Response): Promise<unknown> {
+  const text = await response.text();
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+const backoffMs = (attempt: number): number => 500 * 2 ** (attempt - 1);
+
+function retryAfterMs(response: Response): number | undefined {
+  const seconds = Number(response.headers.get('retry-after'));
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, MAX_RETRY_WAIT_MS) : undefined;
+}

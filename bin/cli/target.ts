@@ -1,0 +1,68 @@
+import { join, relative, resolve } from 'node:path';
+import { readLocalIngestToken, SECRETS_FILE } from '../../local/local-secrets';
+import type { GlobalValues } from './arguments';
+import { CliError } from './cli-error';
+import type { CliContext } from './cli-io';
+
+/** Where the API is, and how the CLI proves who it is there. */
+export type Target = {
+  /** The API base URL as given, without a trailing slash (keeps an API Gateway stage such as `/prod`). */
+  baseUrl: string;
+  /** The runtime on this machine: its token can be read from the data dir, and `npm start` starts it. */
+  local: boolean;
+  /** Set when reads go through API Gateway IAM auth: they are SigV4-signed for this region. */
+  iamRegion: string | undefined;
+  dataDir: string;
+  /** The bearer token for the POST routes; throws a CliError saying where to find one. */
+  token(): string;
+  /** Where the operator finds the right token, for a refused one. */
+  tokenHint: string;
+};
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+const EXECUTE_API_HOST = /^[a-z0-9]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/;
+
+export function resolveTarget(values: GlobalValues, ctx: CliContext): Target {
+  const given = values.url ?? ctx.env.HRP_URL ?? `http://127.0.0.1:${ctx.env.PORT || 8787}`;
+  let url: URL;
+  try {
+    url = new URL(given);
+  } catch {
+    throw new CliError(`"${given}" is not a URL: pass --url http(s)://host[:port][/stage] or set HRP_URL`);
+  }
+  const local = LOOPBACK_HOSTS.has(url.hostname);
+  const dataDir = resolve(ctx.cwd, values['data-dir'] ?? ctx.env.DATA_DIR ?? '.data');
+  const secretsFile = relative(ctx.cwd, join(dataDir, SECRETS_FILE)) || SECRETS_FILE;
+  const hostRegion = EXECUTE_API_HOST.exec(url.hostname)?.[1];
+  // A custom domain in front of API Gateway does not name its region: --region marks it as AWS.
+  const iamRegion = local ? undefined : (values.region ?? hostRegion);
+  return {
+    baseUrl: url.href.replace(/\/+$/, ''),
+    local,
+    iamRegion,
+    dataDir,
+    tokenHint: local
+      ? `pass --token or set INGEST_TOKEN (local: it is in ${secretsFile})`
+      : 'pass --token or set INGEST_TOKEN (the ingest token of the deployment)',
+    token: () => {
+      const token =
+        values.token ?? ctx.env.INGEST_TOKEN ?? (local ? localToken(dataDir, secretsFile) : undefined);
+      if (token) return token;
+      throw new CliError(
+        local
+          ? `no token: pass --token or set INGEST_TOKEN; the local runtime writes one to ${secretsFile} when it first starts (\`npm start\`)`
+          : 'no token: pass --token or set INGEST_TOKEN to the ingest token of the deployment',
+      );
+    },
+  };
+}
+
+function localToken(dataDir: string, shownPath: string): string | undefined {
+  try {
+    return readLocalIngestToken(dataDir);
+  } catch (error) {
+    throw new CliError(
+      `cannot read ${shownPath}: ${(error as Error).message}; pass --token or set INGEST_TOKEN`,
+    );
+  }
+}

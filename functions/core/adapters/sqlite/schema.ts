@@ -1,0 +1,59 @@
+import type Database from 'better-sqlite3';
+import { EVENT_STATUSES } from '../../engine/ports';
+
+/** A constant set of words as an SQL list, for IN and CHECK clauses; never for values from outside. */
+export const sqlWordList = (words: readonly string[]) => words.map((w) => `'${w}'`).join(', ');
+
+/*
+ * The state tables, next to the local queue's tables in the same file:
+ *
+ *   event_records   one row per event; the canonical event and its steps as JSON text. expires_at_ms is set
+ *                   once the event is terminal and cleared when it reopens: the local analogue of the
+ *                   DynamoDB TTL attribute, swept by purgeExpired.
+ *   step_ledger     one row per (event, step): a claim with its lease, or done. Expires like the events.
+ *   employee_marks  the per-employee high-water mark; never expires, as it must outlive the events it guards.
+ *
+ * The status index serves list() both ways: one status, oldest update first; or all, status by status, as a
+ * Scan of the DynamoDB byStatus index reads. event_id in it makes the order total, so a page cursor is exact.
+ * No index on expires_at_ms: the purge is an occasional sweep, an index would cost every hot-path write.
+ */
+const STATE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS event_records (
+  event_id TEXT PRIMARY KEY,
+  employee_key TEXT NOT NULL,
+  type TEXT NOT NULL,
+  occurred_at TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN (${sqlWordList(EVENT_STATUSES)})),
+  attempts INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  source TEXT NOT NULL,
+  enqueued INTEGER NOT NULL,
+  steps TEXT NOT NULL,
+  error TEXT,
+  note TEXT,
+  received_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  expires_at_ms INTEGER
+) STRICT;
+CREATE INDEX IF NOT EXISTS event_records_by_status ON event_records (status, updated_at, event_id);
+CREATE TABLE IF NOT EXISTS step_ledger (
+  event_id TEXT NOT NULL,
+  step_key TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('claimed', 'done')),
+  owner TEXT NOT NULL,
+  lease_until_ms INTEGER NOT NULL,
+  done_at TEXT,
+  expires_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (event_id, step_key)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS employee_marks (
+  employee_key TEXT PRIMARY KEY,
+  occurred_at TEXT NOT NULL,
+  event_id TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+`;
+
+/** Creates the state tables where they are missing; safe to run on every start. */
+export function createStateSchema(db: Database.Database): void {
+  db.exec(STATE_SCHEMA);
+}

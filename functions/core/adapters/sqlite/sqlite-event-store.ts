@@ -1,0 +1,166 @@
+import type Database from 'better-sqlite3';
+import { newEventRecord } from '../../engine/event-record';
+import type {
+  EventPage,
+  EventRecord,
+  EventStatus,
+  EventStore,
+  StepRecord,
+  TerminalStatus,
+} from '../../engine/ports';
+import { COMPLETED_STATUSES } from '../../engine/ports';
+import type { CanonicalEvent } from '../../events/canonical-event';
+// The same bounds as the DynamoDB adapter, so a record reads the same whichever store kept it.
+import { bounded, boundedStep, MAX_EVENT_TEXT_LENGTH, MAX_STORED_STEPS } from '../dynamodb/event-item';
+import {
+  EVENT_ROW_COLUMNS,
+  type EventRow,
+  eventRecordOf,
+  INSERT_EVENT_ROW,
+  type NewEventRow,
+  newEventRowOf,
+} from './event-row';
+import { expiresAtMsFor, type Retention } from './retention';
+import { sqlWordList } from './schema';
+import { SqliteEventList } from './sqlite-event-list';
+
+const COMPLETED = sqlWordList([...COMPLETED_STATUSES]);
+
+type Finish = {
+  eventId: string;
+  status: TerminalStatus;
+  at: string;
+  error: string | null;
+  note: string | null;
+};
+
+/**
+ * EventStore on the event_records table. Each transition is one statement, or one transaction where a write
+ * is followed by the read that answers it, so a process killed at any instant leaves a record either before
+ * or after the transition. Transactions are IMMEDIATE: they take the write lock up front, so another process
+ * on the same file waits for it instead of failing to upgrade a read.
+ */
+export class SqliteEventStore implements EventStore {
+  private readonly insertIfNew: Database.Statement<[NewEventRow]>;
+  /** Inserts a delivery's record, or starts another attempt on one not completed yet. */
+  private readonly upsertAttempt: Database.Statement<[NewEventRow]>;
+  private readonly read: Database.Statement<[string], EventRow>;
+  private readonly setEnqueued: Database.Statement<[{ eventId: string; at: string }]>;
+  private readonly appendStep: Database.Statement<[{ eventId: string; step: string }]>;
+  private readonly setFinished: Database.Statement<[Finish & { expiresAtMs: number }]>;
+  private readonly setRequeued: Database.Statement<[{ eventId: string; at: string; error: string }]>;
+  private readonly acceptNew: Database.Transaction<
+    (row: NewEventRow) => { created: boolean; record: EventRecord }
+  >;
+  private readonly startNew: Database.Transaction<(row: NewEventRow) => EventRecord>;
+  private readonly events: SqliteEventList;
+
+  constructor(
+    db: Database.Database,
+    private readonly retention: Retention,
+  ) {
+    this.insertIfNew = db.prepare(`${INSERT_EVENT_ROW} ON CONFLICT (event_id) DO NOTHING`);
+    this.upsertAttempt = db.prepare(
+      `${INSERT_EVENT_ROW} ON CONFLICT (event_id) DO UPDATE SET
+        status = 'running', attempts = attempts + 1, updated_at = excluded.updated_at, error = NULL,
+        expires_at_ms = NULL
+      WHERE status NOT IN (${COMPLETED})`,
+    );
+    this.read = db.prepare(`SELECT ${EVENT_ROW_COLUMNS} FROM event_records WHERE event_id = ?`);
+    this.setEnqueued = db.prepare(
+      'UPDATE event_records SET enqueued = 1, updated_at = @at WHERE event_id = @eventId',
+    );
+    // At the cap the oldest step goes, in the same statement that appends the new one.
+    this.appendStep = db.prepare(
+      `UPDATE event_records SET steps = json_insert(
+          CASE WHEN json_array_length(steps) >= ${MAX_STORED_STEPS} THEN json_remove(steps, '$[0]')
+            ELSE steps END,
+          '$[#]', json(@step))
+        WHERE event_id = @eventId`,
+    );
+    // An absent error or note keeps the one recorded before, as the other adapters do.
+    this.setFinished = db.prepare(
+      `UPDATE event_records SET status = @status, updated_at = @at, expires_at_ms = @expiresAtMs,
+        error = coalesce(@error, error), note = coalesce(@note, note)
+      WHERE event_id = @eventId`,
+    );
+    // Queued again is live again: it must not be purged under its next delivery.
+    this.setRequeued = db.prepare(
+      `UPDATE event_records SET status = 'queued', updated_at = @at, error = @error, expires_at_ms = NULL
+      WHERE event_id = @eventId`,
+    );
+    this.acceptNew = db.transaction((row: NewEventRow) => {
+      const created = this.insertIfNew.run(row).changes === 1;
+      return { created, record: this.recordOf(row.eventId) };
+    });
+    this.startNew = db.transaction((row: NewEventRow) => {
+      // Not written: the event was completed already and stays as it was.
+      this.upsertAttempt.run(row);
+      return this.recordOf(row.eventId);
+    });
+    this.events = new SqliteEventList(db);
+  }
+
+  async accept(event: CanonicalEvent, meta: { source: string; at: string }) {
+    return this.acceptNew.immediate(newEventRowOf(newEventRecord(event, meta.source, meta.at, 'queued')));
+  }
+
+  async markEnqueued(eventId: string, at: string) {
+    this.changed(eventId, this.setEnqueued.run({ eventId, at }));
+  }
+
+  async get(eventId: string) {
+    const row = this.read.get(eventId);
+    return row && eventRecordOf(row);
+  }
+
+  async list(query: { status?: EventStatus; limit: number; cursor?: string }): Promise<EventPage> {
+    return this.events.list(query);
+  }
+
+  async startAttempt(event: CanonicalEvent, at: string) {
+    // The record a delivery creates when it beat the ingest record: already enqueued, this its first attempt.
+    const fresh = newEventRecord(event, 'queue', at, 'running');
+    return this.startNew.immediate(newEventRowOf({ ...fresh, enqueued: true, attempts: 1 }));
+  }
+
+  async addStep(eventId: string, step: StepRecord) {
+    this.changed(eventId, this.appendStep.run({ eventId, step: JSON.stringify(boundedStep(step)) }));
+  }
+
+  async finish(
+    eventId: string,
+    result: { status: TerminalStatus; at: string; error?: string; note?: string },
+  ) {
+    const finished = this.setFinished.run({
+      eventId,
+      status: result.status,
+      at: result.at,
+      error: result.error ? bounded(result.error, MAX_EVENT_TEXT_LENGTH) : null,
+      note: result.note ? bounded(result.note, MAX_EVENT_TEXT_LENGTH) : null,
+      expiresAtMs: expiresAtMsFor(this.retention),
+    });
+    this.changed(eventId, finished);
+  }
+
+  async requeue(eventId: string, result: { at: string; error: string }) {
+    const requeued = this.setRequeued.run({
+      eventId,
+      at: result.at,
+      error: bounded(result.error, MAX_EVENT_TEXT_LENGTH),
+    });
+    this.changed(eventId, requeued);
+  }
+
+  private recordOf(eventId: string): EventRecord {
+    const row = this.read.get(eventId);
+    // Inside the transaction that wrote it: only a purge deletes events, and it waits for the write lock.
+    if (!row) throw new Error(`event ${eventId} disappeared while being written`);
+    return eventRecordOf(row);
+  }
+
+  /** A transition of an event that must exist: no row changed means there is none. */
+  private changed(eventId: string, result: Database.RunResult) {
+    if (result.changes === 0) throw new Error(`no event ${eventId} in the store`);
+  }
+}

@@ -1,0 +1,88 @@
+import type Database from 'better-sqlite3';
+import type { ClaimResult, StepLedger } from '../../engine/ports';
+import { expiresAtMsFor, type Retention } from './retention';
+
+type Lease = { owner: string; nowMs: number; leaseMs: number };
+type StepKey = { eventId: string; stepKey: string };
+type LedgerRow = { state: 'claimed' | 'done'; owner: string; leaseUntilMs: number };
+
+/**
+ * StepLedger on the step_ledger table. A claim is one upsert whose WHERE holds the whole rule (no row, our
+ * own claim, or another owner's lapsed lease), read back in the same transaction when it loses, so the
+ * verdict is judged on exactly the row that beat it. Rows expire after the retention period, by which time no
+ * delivery of the event can arrive any more.
+ */
+export class SqliteStepLedger implements StepLedger {
+  private readonly upsertClaim: Database.Statement<
+    [StepKey & Lease & { untilMs: number; expiresAtMs: number }]
+  >;
+  private readonly read: Database.Statement<[StepKey], LedgerRow>;
+  private readonly upsertDone: Database.Statement<
+    [StepKey & { owner: string; at: string; expiresAtMs: number }]
+  >;
+  private readonly deleteClaim: Database.Statement<[StepKey & { owner: string }]>;
+  private readonly claimStep: Database.Transaction<(params: StepKey & Lease) => ClaimResult>;
+
+  constructor(
+    db: Database.Database,
+    private readonly retention: Retention,
+  ) {
+    this.upsertClaim = db.prepare(
+      `INSERT INTO step_ledger (event_id, step_key, state, owner, lease_until_ms, expires_at_ms)
+        VALUES (@eventId, @stepKey, 'claimed', @owner, @untilMs, @expiresAtMs)
+      ON CONFLICT (event_id, step_key) DO UPDATE SET
+        owner = excluded.owner, lease_until_ms = excluded.lease_until_ms,
+        expires_at_ms = excluded.expires_at_ms
+      WHERE state = 'claimed' AND (owner = excluded.owner OR lease_until_ms <= @nowMs)`,
+    );
+    this.read = db.prepare(
+      `SELECT state, owner, lease_until_ms AS leaseUntilMs FROM step_ledger
+      WHERE event_id = @eventId AND step_key = @stepKey`,
+    );
+    // Done whatever it was unless another owner holds it; a step done without a claim counts too.
+    this.upsertDone = db.prepare(
+      `INSERT INTO step_ledger (event_id, step_key, state, owner, lease_until_ms, done_at, expires_at_ms)
+        VALUES (@eventId, @stepKey, 'done', @owner, 0, @at, @expiresAtMs)
+      ON CONFLICT (event_id, step_key) DO UPDATE SET
+        state = 'done', owner = excluded.owner, done_at = excluded.done_at,
+        expires_at_ms = excluded.expires_at_ms
+      WHERE state <> 'claimed' OR owner = excluded.owner`,
+    );
+    this.deleteClaim = db.prepare(
+      `DELETE FROM step_ledger
+      WHERE event_id = @eventId AND step_key = @stepKey AND state = 'claimed' AND owner = @owner`,
+    );
+    this.claimStep = db.transaction((params: StepKey & Lease): ClaimResult => {
+      const claimed = this.upsertClaim.run({
+        ...params,
+        untilMs: params.nowMs + params.leaseMs,
+        expiresAtMs: expiresAtMsFor(this.retention),
+      });
+      if (claimed.changes === 1) return { state: 'claimed' };
+      // Lost: the row exists and is done, or another owner's lease still runs.
+      const row = this.read.get(params);
+      if (row?.state === 'claimed') return { state: 'held', untilMs: row.leaseUntilMs };
+      return { state: 'done' };
+    });
+  }
+
+  async claim(eventId: string, stepKey: string, lease: Lease): Promise<ClaimResult> {
+    return this.claimStep.immediate({ eventId, stepKey, ...lease });
+  }
+
+  async complete(eventId: string, stepKey: string, owner: string, at: string) {
+    const done = this.upsertDone.run({
+      eventId,
+      stepKey,
+      owner,
+      at,
+      expiresAtMs: expiresAtMsFor(this.retention),
+    });
+    if (done.changes === 0) throw new Error(`step ${stepKey} is claimed by another owner`);
+  }
+
+  async release(eventId: string, stepKey: string, owner: string) {
+    // Nothing deleted means the claim is not ours (or is done): then there is nothing to give back.
+    this.deleteClaim.run({ eventId, stepKey, owner });
+  }
+}

@@ -1,0 +1,167 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import {
+  createSqliteStateStore,
+  purgeExpired,
+  releaseAbandonedClaims,
+} from '../functions/core/adapters/sqlite';
+import type { ConvergenceConfig } from '../functions/core/engine/converge-event';
+import { handleEventMessage } from '../functions/core/engine/handle-event-message';
+import type { Log, StateStore } from '../functions/core/engine/ports';
+import type { IngestCredentials } from '../functions/core/ingest/authenticate';
+import { createIngestApp } from '../functions/core/ingest/ingest-app';
+import { powertoolsLog } from '../functions/core/observability/log';
+import { loadRoleMapping, type RoleMapping } from '../functions/core/roles/role-mapping';
+import { CredentialedUsersApiProvider } from '../functions/core/truefoundry/client-provider';
+import { RateLimiter } from '../functions/core/truefoundry/rate-limiter';
+import { type Sandbox, startSandbox } from '../sandbox';
+import { handleAdmin } from './admin-routes';
+import type { LocalConfig } from './config';
+import { lockDataDir } from './data-dir-lock';
+import { type LocalDatabase, openLocalDatabase } from './database';
+import { listen } from './http-server';
+import { loadLocalSecrets } from './local-secrets';
+import { SqliteEventQueue } from './sqlite-event-queue';
+import { WorkerPool } from './worker-pool';
+
+export const DEFAULT_ROLE_MAPPING_FILE = 'config/role-mapping.json';
+
+export type Runtime = {
+  url: string;
+  /** Set in sandbox mode: the TrueFoundry stand-in this runtime talks to. */
+  sandbox: Sandbox | undefined;
+  credentials: IngestCredentials;
+  generatedSecrets: string[];
+  roleMappingFile: string;
+  store: StateStore;
+  queue: SqliteEventQueue;
+  /** Stops taking requests and work, lets in-flight events finish (up to `graceMs`), closes the database. */
+  close(graceMs?: number): Promise<void>;
+};
+
+/**
+ * The whole pipeline in one process: the ingest routes over HTTP, the durable embedded FIFO queue, the
+ * worker pool and the state store, all in DATA_DIR — the same ingest app and convergence engine as on AWS.
+ */
+export async function startRuntime(config: LocalConfig, log: Log = loggerFor(config)): Promise<Runtime> {
+  const roleMappingFile = resolve(config.ROLE_MAPPING_FILE ?? DEFAULT_ROLE_MAPPING_FILE);
+  const roleMapping = readRoleMapping(roleMappingFile);
+  const { credentials, generated } = loadLocalSecrets(config);
+  const unlock = lockDataDir(config.DATA_DIR);
+  const db = openLocalDatabase(join(config.DATA_DIR, 'pipeline.db'));
+  const store = createSqliteStateStore(db, { retentionDays: config.RETENTION_DAYS });
+  const released = releaseAbandonedClaims(db);
+  if (released > 0)
+    log.info('released step claims of a previous process that stopped mid-step', { released });
+  const queue = new SqliteEventQueue(db, {
+    visibilityTimeoutMs: config.VISIBILITY_TIMEOUT_SECONDS * 1000,
+    maxReceiveCount: config.MAX_RECEIVE_COUNT,
+  });
+
+  const sandbox = config.TFY_BASE_URL ? undefined : await startSandbox({ port: 0 });
+  const tenant = sandbox
+    ? { baseUrl: sandbox.url, apiKey: sandbox.apiKey }
+    : { baseUrl: config.TFY_BASE_URL ?? '', apiKey: config.TFY_API_KEY ?? '' };
+  const api = new CredentialedUsersApiProvider(async () => tenant, {
+    timeoutMs: config.TFY_TIMEOUT_MS,
+    rateLimiter: new RateLimiter({ requestsPerSecond: config.TFY_RATE_LIMIT_RPS }),
+  });
+  const convergence: ConvergenceConfig = {
+    provisionMode: config.TFY_PROVISION_MODE,
+    ...(config.TFY_ACCEPT_INVITE_URL ? { acceptInviteUrl: config.TFY_ACCEPT_INVITE_URL } : {}),
+    ...(config.TFY_TENANT_NAME ? { tenantName: config.TFY_TENANT_NAME } : {}),
+    deleteAfterOffboard: config.TFY_DELETE_AFTER_OFFBOARD,
+    roleMapping,
+    // Longer than one step can take with the client's retries, shorter than the visibility timeout.
+    leaseMs: Math.min(config.VISIBILITY_TIMEOUT_SECONDS * 1000, config.TFY_TIMEOUT_MS * 5),
+    notVisibleRetryMs: 2_000,
+  };
+
+  const workers = new WorkerPool(queue, {
+    concurrency: config.WORKER_CONCURRENCY,
+    handle: (message) =>
+      handleEventMessage(message, {
+        store,
+        api,
+        config: convergence,
+        log,
+        maxReceiveCount: config.MAX_RECEIVE_COUNT,
+      }),
+    onBuried: (letter) => markBuried(store, letter.eventId, letter.reason),
+    log,
+  });
+
+  const ingest = createIngestApp({
+    store: store.events,
+    queue,
+    credentials: async () => credentials,
+    bamboohr: {
+      ...(config.BAMBOOHR_COMPANY_DOMAIN ? { companyDomain: config.BAMBOOHR_COMPANY_DOMAIN } : {}),
+      ...(config.BAMBOOHR_BASE_URL ? { apiBaseUrl: config.BAMBOOHR_BASE_URL } : {}),
+    },
+    log,
+  });
+  const admin = {
+    queue,
+    events: store.events,
+    credentials: async () => credentials,
+    health: () => ({ mode: sandbox ? 'sandbox' : 'tenant', queue: queue.depth(), workersBusy: workers.busy }),
+  };
+  const { server, url } = await listen(
+    async (request) => (await handleAdmin(request, admin)) ?? ingest(request),
+    config.PORT,
+    config.HOST,
+  );
+  workers.start();
+  const purge = setInterval(() => purgeExpired(db, Date.now()), 60 * 60_000);
+  purge.unref();
+
+  return {
+    url,
+    sandbox,
+    credentials,
+    generatedSecrets: generated,
+    roleMappingFile,
+    store,
+    queue,
+    close: async (graceMs = 10_000) => {
+      clearInterval(purge);
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      server.closeIdleConnections();
+      const { unfinished } = await workers.stop(graceMs);
+      if (unfinished > 0)
+        log.warn('stopping with events in progress; they are redelivered at the next start', { unfinished });
+      await closed;
+      queue.close();
+      closeDatabase(db);
+      unlock();
+      await sandbox?.close();
+    },
+  };
+}
+
+async function markBuried(store: StateStore, eventId: string, reason: string): Promise<void> {
+  const record = await store.events.get(eventId);
+  if (record && record.status !== 'succeeded' && record.status !== 'superseded') {
+    await store.events.finish(eventId, { status: 'failed', at: new Date().toISOString(), error: reason });
+  }
+}
+
+function readRoleMapping(path: string): RoleMapping {
+  let content: unknown;
+  try {
+    content = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`cannot read the role mapping ${path}: ${(error as Error).message}`);
+  }
+  return loadRoleMapping(content, path);
+}
+
+function closeDatabase(db: LocalDatabase): void {
+  if (db.open) db.close();
+}
+
+function loggerFor(config: LocalConfig): Log {
+  return powertoolsLog(new Logger({ serviceName: 'hr-provisioning', logLevel: config.LOG_LEVEL }));
+}
