@@ -31,7 +31,7 @@ export type CommandName = keyof typeof COMMAND_USAGE;
 
 const GLOBAL_USAGE = `global options
   --url <url>        the API: HRP_URL, else the local runtime http://127.0.0.1:\${PORT or 8787}
-                     (on AWS: https://<id>.execute-api.<region>.amazonaws.com/prod; reads are SigV4-signed
+                     (on AWS: https://<id>.execute-api.<region>.amazonaws.com/v1; reads are SigV4-signed
                      with the default AWS credentials)
   --token <token>    the ingest token: INGEST_TOKEN, else (local runtime) <data dir>/secrets.json
   --data-dir <dir>   the local runtime's data: DATA_DIR, else .data

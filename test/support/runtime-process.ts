@@ -19,7 +19,10 @@ export type RuntimeProcess = {
 export const TEST_TOKEN = 'e2e-ingest-token-0123456789';
 
 /** Starts `local/main.ts` as a child process, exactly as `npm start` does, and waits for its banner. */
-export async function startRuntimeProcess(env: Record<string, string>, dataDir = newDataDir()): Promise<RuntimeProcess> {
+export async function startRuntimeProcess(
+  env: Record<string, string>,
+  dataDir = newDataDir(),
+): Promise<RuntimeProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
     cwd: ROOT,
     env: {
@@ -40,7 +43,10 @@ export async function startRuntimeProcess(env: Record<string, string>, dataDir =
     output += chunk.toString();
   });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`runtime did not start within 30 s:\n${output}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`runtime did not start within 30 s:\n${output}`)),
+      30_000,
+    );
     const check = () => {
       const match = /listening\s+(http:\/\/\S+)/.exec(output);
       if (match?.[1]) {
@@ -100,7 +106,11 @@ export async function api(
 }
 
 /** Polls until `check` returns a value (not undefined) or the time runs out. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

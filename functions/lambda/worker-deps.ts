@@ -1,0 +1,46 @@
+import { createDynamoDbStateStore } from '../core/adapters/dynamodb';
+import type { ConvergenceDeps } from '../core/engine/converge-event';
+import { powertoolsLog } from '../core/observability/log';
+import { DEFAULT_ROLE_MAPPING, loadRoleMapping, type RoleMapping } from '../core/roles/role-mapping';
+import { CredentialedUsersApiProvider } from '../core/truefoundry/client-provider';
+import { RateLimiter } from '../core/truefoundry/rate-limiter';
+import { dynamoDb } from './aws-clients';
+import { readEnvironment, workerEnvironment } from './environment';
+import { logger } from './observability';
+import { trueFoundryCredentialsFrom } from './secrets';
+
+export type WorkerDeps = ConvergenceDeps & { maxReceiveCount: number; dlqUrl: string };
+
+/** Everything the worker needs, built once per cold start from its environment. */
+export function workerDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): WorkerDeps {
+  const config = readEnvironment(workerEnvironment, env);
+  return {
+    store: createDynamoDbStateStore({
+      client: dynamoDb,
+      tableName: config.TABLE_NAME,
+      retentionDays: config.RETENTION_DAYS,
+    }),
+    api: new CredentialedUsersApiProvider(trueFoundryCredentialsFrom(config.TFY_SECRET_ARN), {
+      timeoutMs: config.TFY_TIMEOUT_MS,
+      rateLimiter: new RateLimiter({ requestsPerSecond: config.TFY_RATE_LIMIT_RPS }),
+    }),
+    config: {
+      provisionMode: config.TFY_PROVISION_MODE,
+      ...(config.TFY_ACCEPT_INVITE_URL ? { acceptInviteUrl: config.TFY_ACCEPT_INVITE_URL } : {}),
+      ...(config.TFY_TENANT_NAME ? { tenantName: config.TFY_TENANT_NAME } : {}),
+      deleteAfterOffboard: config.TFY_DELETE_AFTER_OFFBOARD,
+      // Written out literally: the stack's esbuild `define` replaces exactly this expression with the validated file.
+      roleMapping: roleMappingOf(process.env.ROLE_MAPPING_JSON),
+      // Longer than a step can take with the client's retries (timeout × attempts), shorter than visibility.
+      leaseMs: config.TFY_TIMEOUT_MS * 5,
+      notVisibleRetryMs: 5_000,
+    },
+    log: powertoolsLog(logger),
+    maxReceiveCount: config.MAX_RECEIVE_COUNT,
+    dlqUrl: config.DLQ_URL,
+  };
+}
+
+function roleMappingOf(json: string | undefined): RoleMapping {
+  return json ? loadRoleMapping(JSON.parse(json), 'the bundled role mapping') : DEFAULT_ROLE_MAPPING;
+}

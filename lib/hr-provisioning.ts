@@ -1,0 +1,229 @@
+import { isAbsolute, resolve } from 'node:path';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { AppSecret } from './app-secret';
+import type { HrProvisioningConfig } from './config';
+import { EventQueues } from './event-queues';
+import { IngestApi } from './ingest-api';
+import { Monitoring } from './monitoring';
+import { DEFAULT_ENTRIES, type FunctionEntries, PROJECT_ROOT } from './project-paths';
+import { ServiceFunction } from './service-function';
+import { StateTable } from './state-table';
+
+/** API Gateway gives up on an integration after 29 seconds; the ingest λ gets no longer. */
+const INGEST_TIMEOUT = Duration.seconds(29);
+
+/** TrueFoundry call timeout: at most 20 s, and short enough that a few attempts fit in one invocation. */
+const MAX_TFY_TIMEOUT_MS = 20_000;
+
+export interface HrProvisioningProps {
+  /** The validated configuration (`readConfig`). */
+  readonly config: HrProvisioningConfig;
+  /** Handler entry files, relative to the project root; defaults to functions/ingest.ts and functions/worker.ts. */
+  readonly entries?: Partial<FunctionEntries>;
+}
+
+/**
+ * HR lifecycle events to TrueFoundry users, on AWS:
+ *
+ *   API Gateway → ingest λ → SQS FIFO (group = employee) → worker λ → TrueFoundry
+ *                    ↓                 ↓ maxReceiveCount
+ *               DynamoDB state    dead-letter queue → alarm
+ *
+ * Each function gets its own role holding exactly what its handler calls, on exactly the resources it
+ * touches; each reads only its own secret.
+ */
+export class HrProvisioning extends Construct {
+  readonly table: StateTable;
+  readonly queues: EventQueues;
+  readonly tfySecret: AppSecret;
+  readonly ingestSecret: AppSecret;
+  readonly ingest: ServiceFunction;
+  readonly worker: ServiceFunction;
+  readonly api: IngestApi;
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: HrProvisioningProps) {
+    super(scope, id);
+    const { config } = props;
+    const entries = { ...DEFAULT_ENTRIES, ...props.entries };
+    const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const logRetention = config.logRetentionDays as RetentionDays;
+    const workerTimeout = Duration.seconds(config.workerTimeoutSeconds);
+    const serviceName = (fn: string) => `hr-provisioning-${fn}-${config.stage}`;
+
+    // State and queues.
+    this.table = new StateTable(this, 'State', { removalPolicy });
+    this.queues = new EventQueues(this, 'Events', {
+      workerTimeout,
+      maxReceiveCount: config.maxReceiveCount,
+      removalPolicy,
+    });
+
+    // Secrets: created with a placeholder for the operator to fill in, or imported by ARN.
+    this.tfySecret = new AppSecret(this, 'TrueFoundrySecret', {
+      description: `HR provisioning (${config.stage}): TrueFoundry { baseUrl, apiKey }. Replace both values.`,
+      existingSecretArn: config.tfySecretArn,
+      existingSecretKmsKeyArn: config.tfySecretKmsKeyArn,
+      // Not a URL on purpose: until the operator sets it, the worker fails with "baseUrl must be the tenant URL".
+      placeholder: { baseUrl: 'REPLACE_WITH_TENANT_URL' },
+      generateKey: 'apiKey',
+      removalPolicy,
+      noRotationReason:
+        'The TrueFoundry API key is issued in the TrueFoundry console; no Lambda can mint a new one, so the operator rotates it there and updates the secret (docs/deploy.md)',
+    });
+    this.ingestSecret = new AppSecret(this, 'IngestSecret', {
+      description: `HR provisioning (${config.stage}): ingest credentials { webhookSecret?, ingestToken?, bamboohrWebhookKey?, bamboohrApiKey? }.`,
+      existingSecretArn: config.ingestSecretArn,
+      existingSecretKmsKeyArn: config.ingestSecretKmsKeyArn,
+      placeholder: {},
+      // A usable bearer token from the start; webhook keys are added as HR systems are connected.
+      generateKey: 'ingestToken',
+      removalPolicy,
+      noRotationReason:
+        'The webhook keys are shared with the HR systems (BambooHR, senders of Standard Webhooks); rotating them means changing the sender at the same moment, which the operator does by hand',
+    });
+
+    // The ingest λ: authenticates, validates and enqueues; never calls TrueFoundry.
+    this.ingest = new ServiceFunction(this, 'Ingest', {
+      entry: resolveEntry(entries.ingest),
+      description: `HR provisioning (${config.stage}): accepts HR events and enqueues them`,
+      memorySize: config.ingestMemoryMb,
+      timeout: INGEST_TIMEOUT,
+      serviceName: serviceName('ingest'),
+      environment: {
+        TABLE_NAME: this.table.table.tableName,
+        QUEUE_URL: this.queues.queue.queueUrl,
+        INGEST_SECRET_ARN: this.ingestSecret.secret.secretArn,
+        RETENTION_DAYS: String(config.retentionDays),
+        ...(config.bamboohrCompanyDomain ? { BAMBOOHR_COMPANY_DOMAIN: config.bamboohrCompanyDomain } : {}),
+      },
+      logRetention,
+      removalPolicy,
+    });
+    this.ingest.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:Query',
+          'dynamodb:Scan',
+          'dynamodb:BatchGetItem',
+        ],
+        resources: [this.table.table.tableArn, this.table.statusIndexArn],
+      }),
+    );
+    this.ingest.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.queues.queue.queueArn] }),
+    );
+    this.ingestSecret.grantGetSecretValue(this.ingest.role);
+
+    // The worker λ: converges TrueFoundry to each event, in order per employee.
+    const ratePerWorker = Math.floor((config.tfyRateLimitRps / config.workerMaxConcurrency) * 1000) / 1000;
+    this.worker = new ServiceFunction(this, 'Worker', {
+      entry: resolveEntry(entries.worker),
+      description: `HR provisioning (${config.stage}): applies HR events to TrueFoundry`,
+      memorySize: config.workerMemoryMb,
+      timeout: workerTimeout,
+      serviceName: serviceName('worker'),
+      environment: {
+        TABLE_NAME: this.table.table.tableName,
+        DLQ_URL: this.queues.deadLetterQueue.queueUrl,
+        TFY_SECRET_ARN: this.tfySecret.secret.secretArn,
+        TFY_PROVISION_MODE: config.tfyProvisionMode,
+        ...(config.tfyAcceptInviteUrl ? { TFY_ACCEPT_INVITE_URL: config.tfyAcceptInviteUrl } : {}),
+        ...(config.tfyTenantName ? { TFY_TENANT_NAME: config.tfyTenantName } : {}),
+        TFY_DELETE_AFTER_OFFBOARD: String(config.tfyDeleteAfterOffboard),
+        // Each instance's share, so that all of them together stay within the tenant's rate.
+        TFY_RATE_LIMIT_RPS: String(ratePerWorker),
+        TFY_TIMEOUT_MS: String(Math.min(MAX_TFY_TIMEOUT_MS, (config.workerTimeoutSeconds * 1000) / 4)),
+        MAX_RECEIVE_COUNT: String(config.maxReceiveCount),
+        RETENTION_DAYS: String(config.retentionDays),
+      },
+      // The role mapping is part of the code: validated at synth, inlined into the bundle.
+      define: { 'process.env.ROLE_MAPPING_JSON': JSON.stringify(JSON.stringify(config.roleMapping)) },
+      logRetention,
+      removalPolicy,
+    });
+    this.worker.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:Query',
+        ],
+        resources: [this.table.table.tableArn],
+      }),
+    );
+    // Permanent failures are moved to the DLQ by the worker itself, with a `reason` attribute.
+    this.worker.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['sqs:SendMessage'],
+        resources: [this.queues.deadLetterQueue.queueArn],
+      }),
+    );
+    // Receive/Delete/GetQueueAttributes come with the event source; the handler also changes visibility
+    // (to honour Retry-After) of the messages it hands back.
+    this.worker.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['sqs:ChangeMessageVisibility'],
+        resources: [this.queues.queue.queueArn],
+      }),
+    );
+    this.tfySecret.grantGetSecretValue(this.worker.role);
+    this.worker.function.addEventSource(
+      new SqsEventSource(this.queues.queue, {
+        batchSize: config.workerBatchSize,
+        maxConcurrency: config.workerMaxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+    const notAsync =
+      'Invoked synchronously only (API Gateway proxy integration or the SQS event source mapping), never asynchronously, so an async dead-letter target or failure destination would never receive anything';
+    for (const fn of [this.ingest.function, this.worker.function]) {
+      Validations.of(fn).acknowledge(
+        { id: 'Serverless-LambdaDLQ', reason: notAsync },
+        { id: 'Serverless-LambdaAsyncFailureDestination', reason: notAsync },
+      );
+    }
+    Validations.of(this.worker.function).acknowledge({
+      id: 'Serverless-LambdaEventSourceMappingDestination',
+      reason:
+        'SQS event source mappings support no on-failure destination; failures go to the FIFO dead-letter queue through the redrive policy (maxReceiveCount) or are moved there by the worker with a reason',
+    });
+
+    // The API.
+    this.api = new IngestApi(this, 'Api', {
+      stage: config.stage,
+      handler: this.ingest.function,
+      throttleRateLimit: config.apiThrottleRateLimit,
+      throttleBurstLimit: config.apiThrottleBurstLimit,
+      createCloudWatchRole: config.apiGatewayCloudWatchRole,
+      logRetention,
+      removalPolicy,
+    });
+
+    // Alarms and dashboard.
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      stage: config.stage,
+      queue: this.queues.queue,
+      deadLetterQueue: this.queues.deadLetterQueue,
+      worker: this.worker.function,
+      ingest: this.ingest.function,
+      api: this.api.api,
+      workerServiceName: serviceName('worker'),
+      alarmEmail: config.alarmEmail,
+      removalPolicy,
+    });
+  }
+}
+
+function resolveEntry(entry: string): string {
+  return isAbsolute(entry) ? entry : resolve(PROJECT_ROOT, entry);
+}
