@@ -51,7 +51,7 @@ function printBanner(runtime: Runtime, config: ReturnType<typeof loadLocalConfig
     lines.push(`  secrets      from the environment or ${dataDir}/${SECRETS_FILE}`);
   }
   lines.push(
-    '  try          npx hr-provisioning send ../shared/samples/events.jsonl   (the CLI finds the token itself)',
+    '  try          npx hr-provisioning send samples/events.jsonl   (the CLI finds the token itself)',
   );
   console.log(lines.join('\n'));
 }

@@ -4,7 +4,7 @@ export const COMMAND_USAGE = {
     Sends canonical events from a JSON file (one event, an array, or {"events": [...]}) or a JSON Lines
     file (one event per line) to POST /events, in requests of at most 500 events and 1 MiB.
     Prints each event's id and status; invalid events are named by their line in the file.
-    example: hr-provisioning send ../shared/samples/events.jsonl`,
+    example: hr-provisioning send samples/events.jsonl`,
   batch: `batch <file.csv|file.jsonl> [--strict] [--chunk-rows N] [--restart]
     Uploads a batch onboarding file of any size to POST /batch in chunks of N rows (default 500), under
     one batch id, with a progress bar. An interrupted upload continues where it stopped when run again

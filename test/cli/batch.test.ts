@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRuntime, type TestRuntime } from './support/cli-harness';
 
-const SAMPLE_CSV = join(import.meta.dirname, '../../../shared/samples/batch.csv');
+const SAMPLE_CSV = join(import.meta.dirname, '../../samples/batch.csv');
 
 /** `rows` offboard rows of people TrueFoundry does not know: each costs the worker a single lookup. */
 function offboardCsv(prefix: string, rows: number): string {

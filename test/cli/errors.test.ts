@@ -96,7 +96,7 @@ describe('errors say what to do next', () => {
 
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('usage: hr-provisioning <command> [options]');
-    expect(help.stdout).toContain('example: hr-provisioning send ../shared/samples/events.jsonl');
+    expect(help.stdout).toContain('example: hr-provisioning send samples/events.jsonl');
     expect(flag.stdout).toBe(help.stdout);
     expect(batch.stdout).toContain(
       'usage: hr-provisioning batch <file.csv|file.jsonl> [--strict] [--chunk-rows N] [--restart]',

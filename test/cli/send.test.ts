@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRuntime, type TestRuntime } from './support/cli-harness';
 
-const SAMPLES = join(import.meta.dirname, '../../../shared/samples');
+const SAMPLES = join(import.meta.dirname, '../../samples');
 
 const hire = (id: string, email: string) => ({
   id,

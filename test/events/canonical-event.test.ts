@@ -19,7 +19,7 @@ function issuesOf(input: unknown) {
 
 describe('parseCanonicalEvent', () => {
   it('accepts every sample event', () => {
-    const lines = readFileSync(new URL('../../../shared/samples/events.jsonl', import.meta.url), 'utf8')
+    const lines = readFileSync(new URL('../../samples/events.jsonl', import.meta.url), 'utf8')
       .split('\n')
       .filter((l) => l.trim() !== '');
     for (const line of lines) expect(parseCanonicalEvent(JSON.parse(line)).ok).toBe(true);

@@ -17,7 +17,7 @@ import { expectNoSecretsInResponses, expectNothingRecorded, sentIds } from './in
 expectNoSecretsInResponses();
 
 const sampleWebhook = readFileSync(
-  new URL('../../../shared/samples/bamboohr-global-webhook.json', import.meta.url),
+  new URL('../../samples/bamboohr-global-webhook.json', import.meta.url),
   'utf8',
 );
 const nowSeconds = () => Math.floor(Date.now() / 1000);

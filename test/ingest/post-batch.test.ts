@@ -7,8 +7,7 @@ import { expectNoSecretsInResponses, expectNothingRecorded, sentIds } from './in
 expectNoSecretsInResponses();
 
 const MIB = 1024 * 1024;
-const sample = (name: string) =>
-  readFileSync(new URL(`../../../shared/samples/${name}`, import.meta.url), 'utf8');
+const sample = (name: string) => readFileSync(new URL(`../../samples/${name}`, import.meta.url), 'utf8');
 const batchCsv = sample('batch.csv');
 const eventsJsonl = sample('events.jsonl');
 

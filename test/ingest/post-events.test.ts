@@ -9,10 +9,7 @@ import { expectNoSecretsInResponses, expectNothingRecorded, sentIds } from './in
 expectNoSecretsInResponses();
 
 const MIB = 1024 * 1024;
-const sampleEvents: unknown[] = readFileSync(
-  new URL('../../../shared/samples/events.jsonl', import.meta.url),
-  'utf8',
-)
+const sampleEvents: unknown[] = readFileSync(new URL('../../samples/events.jsonl', import.meta.url), 'utf8')
   .split('\n')
   .filter((line) => line.trim() !== '')
   .map((line): unknown => JSON.parse(line));

@@ -9,7 +9,7 @@ const employee = (fields: Partial<Employee>): Employee => ({ id: 'E1', email: 'a
 describe('loadRoleMapping', () => {
   it('loads the sample sketch and the project default file', () => {
     const sample = JSON.parse(
-      readFileSync(new URL('../../../shared/samples/role-mapping.json', import.meta.url), 'utf8'),
+      readFileSync(new URL('../../samples/role-mapping.json', import.meta.url), 'utf8'),
     );
     expect(loadRoleMapping(sample).rules).toHaveLength(2);
     const projectDefault = JSON.parse(

@@ -1,4 +1,4 @@
-/** Wire types of the TrueFoundry users API (../shared/truefoundry-users-api.md). Field names are the wire names. */
+/** Wire types of the TrueFoundry users API, as in TrueFoundry's SDK reference. Field names are the wire names. */
 
 export type UserMetadata = {
   sub?: string;

@@ -6,7 +6,7 @@ import type { BambooHrDirectory } from '../../../functions/core/ingest/bamboohr/
 import { mapBambooHrWebhook } from '../../../functions/core/ingest/bamboohr/map-webhook';
 
 const sample: unknown = JSON.parse(
-  readFileSync(new URL('../../../../shared/samples/bamboohr-global-webhook.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../../samples/bamboohr-global-webhook.json', import.meta.url), 'utf8'),
 );
 const receivedAt = '2026-11-28T16:41:00Z';
 

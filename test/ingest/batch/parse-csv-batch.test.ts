@@ -9,7 +9,7 @@ import {
 
 const receivedAt = '2026-12-01T12:00:00Z';
 const parse = (text: string): ParsedBatch => parseCsvBatch(text, { receivedAt });
-const sample = readFileSync(new URL('../../../../shared/samples/batch.csv', import.meta.url), 'utf8');
+const sample = readFileSync(new URL('../../../samples/batch.csv', import.meta.url), 'utf8');
 
 function formatErrorOf(text: string): BatchFormatError {
   try {

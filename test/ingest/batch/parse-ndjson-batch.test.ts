@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseNdjsonBatch } from '../../../functions/core/ingest/batch/parse-batch';
 
 const receivedAt = '2026-12-01T12:00:00Z';
-const sample = readFileSync(new URL('../../../../shared/samples/events.jsonl', import.meta.url), 'utf8');
+const sample = readFileSync(new URL('../../../samples/events.jsonl', import.meta.url), 'utf8');
 const event = (id: string, email = 'a@example.com') =>
   JSON.stringify({ id, type: 'hire', occurredAt: '2026-11-28T09:00:00Z', employee: { id: 'E1', email } });
 
