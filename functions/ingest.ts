@@ -22,7 +22,10 @@ const app = createIngestApp({
   }).events,
   queue: new SqsEventQueue({ client: sqs, queueUrl: env.QUEUE_URL }),
   credentials: ingestCredentialsFrom(env.INGEST_SECRET_ARN),
-  ...(env.BAMBOOHR_COMPANY_DOMAIN ? { bamboohr: { companyDomain: env.BAMBOOHR_COMPANY_DOMAIN } } : {}),
+  bamboohr: {
+    ...(env.BAMBOOHR_COMPANY_DOMAIN ? { companyDomain: env.BAMBOOHR_COMPANY_DOMAIN } : {}),
+    ...(env.BAMBOOHR_FIELD_LABELS ? { labels: env.BAMBOOHR_FIELD_LABELS } : {}),
+  },
   log: powertoolsLog(logger),
 });
 

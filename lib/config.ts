@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { bambooHrFieldLabelOverrides } from '../functions/core/ingest/bamboohr/field-labels';
 import { loadRoleMapping, type RoleMappingFile } from '../functions/core/roles/role-mapping';
 import { PROJECT_ROOT } from './project-paths';
 
@@ -160,6 +161,11 @@ export const contextSchema = z
         .string()
         .regex(/^[a-z0-9][a-z0-9-]*$/i, { error: 'must be the company subdomain only, e.g. acme' })
         .optional(),
+    ),
+    /** Labels of renamed BambooHR fields, e.g. { "workEmail": "Company Email" } (JSON on the command line). */
+    bamboohrFieldLabels: z.preprocess(
+      (value) => (typeof value === 'string' && value.trim().startsWith('{') ? JSON.parse(value) : value),
+      bambooHrFieldLabelOverrides.optional(),
     ),
   })
   .superRefine((config, ctx) => {

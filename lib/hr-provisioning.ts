@@ -100,6 +100,9 @@ export class HrProvisioning extends Construct {
         INGEST_SECRET_ARN: this.ingestSecret.secret.secretArn,
         RETENTION_DAYS: String(config.retentionDays),
         ...(config.bamboohrCompanyDomain ? { BAMBOOHR_COMPANY_DOMAIN: config.bamboohrCompanyDomain } : {}),
+        ...(config.bamboohrFieldLabels
+          ? { BAMBOOHR_FIELD_LABELS: JSON.stringify(config.bamboohrFieldLabels) }
+          : {}),
       },
       logRetention,
       removalPolicy,

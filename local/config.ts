@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { issuesOf, ValidationError, type ValidationIssue } from '../functions/core/events/validation-issues';
+import { bambooHrFieldLabelsJson } from '../functions/core/ingest/bamboohr/field-labels';
 
 const optional = z
   .string()
@@ -46,6 +47,8 @@ const environmentSchema = z.object({
   BAMBOOHR_API_KEY: optional,
   BAMBOOHR_COMPANY_DOMAIN: optional,
   BAMBOOHR_BASE_URL: optional.pipe(z.url().optional()),
+  /** Label overrides for renamed BambooHR fields, JSON, e.g. {"workEmail":"Company Email"}. */
+  BAMBOOHR_FIELD_LABELS: optional.pipe(bambooHrFieldLabelsJson.optional()),
   ROLE_MAPPING_FILE: optional,
   WORKER_CONCURRENCY: positiveInt(16),
   MAX_RECEIVE_COUNT: positiveInt(5),

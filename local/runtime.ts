@@ -99,6 +99,7 @@ export async function startRuntime(config: LocalConfig, log: Log = loggerFor(con
     bamboohr: {
       ...(config.BAMBOOHR_COMPANY_DOMAIN ? { companyDomain: config.BAMBOOHR_COMPANY_DOMAIN } : {}),
       ...(config.BAMBOOHR_BASE_URL ? { apiBaseUrl: config.BAMBOOHR_BASE_URL } : {}),
+      ...(config.BAMBOOHR_FIELD_LABELS ? { labels: config.BAMBOOHR_FIELD_LABELS } : {}),
     },
     log,
   });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { issuesOf, ValidationError } from '../core/events/validation-issues';
+import { bambooHrFieldLabelsJson } from '../core/ingest/bamboohr/field-labels';
 
 const required = z.string({ error: 'must be set' }).trim().min(1, { error: 'must be set' });
 const optional = z
@@ -18,6 +19,7 @@ export const ingestEnvironment = z.object({
   QUEUE_URL: required,
   INGEST_SECRET_ARN: required,
   BAMBOOHR_COMPANY_DOMAIN: optional,
+  BAMBOOHR_FIELD_LABELS: optional.pipe(bambooHrFieldLabelsJson.optional()),
   RETENTION_DAYS: number(30),
 });
 

@@ -94,6 +94,16 @@ describe('readConfig', () => {
     expect(configErrorOf({ workerMaxConcurrency: '1' }).message).toContain('context "workerMaxConcurrency"');
   });
 
+  it('takes BambooHR label overrides as an object or as JSON from -c, and rejects unknown fields', () => {
+    expect(readConfig(contextOf({ bamboohrFieldLabels: { workEmail: 'Company Email' } })).bamboohrFieldLabels).toEqual({
+      workEmail: 'Company Email',
+    });
+    expect(readConfig(contextOf({ bamboohrFieldLabels: '{"jobTitle":"Role"}' })).bamboohrFieldLabels).toEqual({
+      jobTitle: 'Role',
+    });
+    expect(configErrorOf({ bamboohrFieldLabels: { email: 'x' } }).message).toContain('bamboohrFieldLabels');
+  });
+
   it('rejects an unknown provision mode', () => {
     expect(configErrorOf({ tfyProvisionMode: 'email' }).message).toContain(
       `context "tfyProvisionMode": must be 'register' or 'invite' (got "email")`,

@@ -34,6 +34,22 @@ describe('loadLocalConfig', () => {
   });
 });
 
+describe('BAMBOOHR_FIELD_LABELS', () => {
+  it('takes label overrides for renamed BambooHR fields as JSON', () => {
+    expect(loadLocalConfig({ BAMBOOHR_FIELD_LABELS: '{"workEmail":"Company Email"}' }).BAMBOOHR_FIELD_LABELS).toEqual({
+      workEmail: 'Company Email',
+    });
+  });
+
+  it.each([
+    ['{"workEmail":', 'BAMBOOHR_FIELD_LABELS: must be a JSON object'],
+    ['{"email":"Company Email"}', 'BAMBOOHR_FIELD_LABELS.email: is not a known field'],
+    ['{"workEmail":" "}', 'BAMBOOHR_FIELD_LABELS.workEmail: must not be empty'],
+  ])('refuses %s', (value, message) => {
+    expect(() => loadLocalConfig({ BAMBOOHR_FIELD_LABELS: value })).toThrow(message);
+  });
+});
+
 describe('local secrets and the data-directory lock', () => {
   it('generates missing secrets once, keeps them, and lets the environment override', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hrp-secrets-'));

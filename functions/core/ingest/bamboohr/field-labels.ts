@@ -1,3 +1,4 @@
+import { z } from 'zod';
 /**
  * The BambooHR field labels the adapter reads. Global webhooks key `fields` and `changedFields` by the
  * label an admin sees in BambooHR, and admins can rename fields, so every label is configurable.
@@ -48,3 +49,32 @@ export function resolveBambooHrFieldLabels(
   }
   return labels;
 }
+
+const label = z.string().trim().min(1, { error: 'must not be empty' }).optional();
+
+/** Label overrides as configuration holds them: only known fields, none blank. */
+export const bambooHrFieldLabelOverrides = z.strictObject({
+  employeeNumber: label,
+  workEmail: label,
+  firstName: label,
+  lastName: label,
+  jobTitle: label,
+  department: label,
+  location: label,
+  employmentType: label,
+  status: label,
+  terminationDate: label,
+});
+
+/** The overrides as one JSON environment variable (`BAMBOOHR_FIELD_LABELS`), checked like the rest of it. */
+export const bambooHrFieldLabelsJson = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object, e.g. {"workEmail":"Company Email"}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(bambooHrFieldLabelOverrides);
