@@ -95,12 +95,16 @@ describe('readConfig', () => {
   });
 
   it('takes BambooHR label overrides as an object or as JSON from -c, and rejects unknown fields', () => {
-    expect(readConfig(contextOf({ bamboohrFieldLabels: { workEmail: 'Company Email' } })).bamboohrFieldLabels).toEqual({
+    expect(
+      readConfig(contextOf({ bamboohrFieldLabels: { workEmail: 'Company Email' } })).bamboohrFieldLabels,
+    ).toEqual({
       workEmail: 'Company Email',
     });
-    expect(readConfig(contextOf({ bamboohrFieldLabels: '{"jobTitle":"Role"}' })).bamboohrFieldLabels).toEqual({
-      jobTitle: 'Role',
-    });
+    expect(readConfig(contextOf({ bamboohrFieldLabels: '{"jobTitle":"Role"}' })).bamboohrFieldLabels).toEqual(
+      {
+        jobTitle: 'Role',
+      },
+    );
     expect(configErrorOf({ bamboohrFieldLabels: { email: 'x' } }).message).toContain('bamboohrFieldLabels');
   });
 

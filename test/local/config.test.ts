@@ -36,7 +36,9 @@ describe('loadLocalConfig', () => {
 
 describe('BAMBOOHR_FIELD_LABELS', () => {
   it('takes label overrides for renamed BambooHR fields as JSON', () => {
-    expect(loadLocalConfig({ BAMBOOHR_FIELD_LABELS: '{"workEmail":"Company Email"}' }).BAMBOOHR_FIELD_LABELS).toEqual({
+    expect(
+      loadLocalConfig({ BAMBOOHR_FIELD_LABELS: '{"workEmail":"Company Email"}' }).BAMBOOHR_FIELD_LABELS,
+    ).toEqual({
       workEmail: 'Company Email',
     });
   });

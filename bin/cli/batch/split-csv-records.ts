@@ -1,18 +1,9 @@
-import { CsvError, type Options, parse } from 'csv-parse/sync';
+import { CsvError, parse } from 'csv-parse/sync';
 import { BatchFormatError } from '../../../functions/core/ingest/batch/batch-format-error';
 import { readCsvHeader } from '../../../functions/core/ingest/batch/csv-header';
-import { readCsvRecords } from '../../../functions/core/ingest/batch/csv-records';
+import { CSV_OPTIONS, readCsvRecords } from '../../../functions/core/ingest/batch/csv-records';
 import { CliError } from '../cli-error';
 import type { BatchFile, BatchRecord } from './batch-record';
-
-// As the server reads a batch (functions/core/ingest/batch/csv-records.ts), so both see the same records.
-const CSV_OPTIONS: Options = {
-  bom: true,
-  trim: true,
-  record_delimiter: ['\r\n', '\n', '\r'],
-  relax_column_count: true,
-  skip_empty_lines: false,
-};
 
 const LINE_BREAK = /\r\n|\r|\n/g;
 

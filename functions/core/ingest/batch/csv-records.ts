@@ -4,7 +4,8 @@ import { BatchFormatError } from './batch-format-error';
 /** One CSV record as read: its cells and the physical line it starts on. */
 export type CsvRecord = { line: number; cells: string[] };
 
-const CSV_OPTIONS: Options = {
+/** How every part of the project reads CSV, so the CLI splits a file into exactly the records the server sees. */
+export const CSV_OPTIONS: Options = {
   bom: true,
   trim: true,
   // Explicit, because csv-parse otherwise takes the first line end it meets for the whole file and a
