@@ -27,25 +27,25 @@ export class EventQueues extends Construct {
   constructor(scope: Construct, id: string, props: EventQueuesProps) {
     super(scope, id);
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+    // Both queues: FIFO with high-throughput mode, producer-set deduplication ids, SSE, TLS only.
+    const fifo = {
       fifo: true,
       contentBasedDeduplication: false,
       deduplicationScope: DeduplicationScope.MESSAGE_GROUP,
       fifoThroughputLimit: FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
+    } as const;
+
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      ...fifo,
       // SQS keeps a message's original enqueue time when it moves it here: the DLQ must outlive the queue.
       retentionPeriod: Duration.days(14),
       removalPolicy: props.removalPolicy,
     });
 
     this.queue = new Queue(this, 'Queue', {
-      fifo: true,
-      contentBasedDeduplication: false,
-      deduplicationScope: DeduplicationScope.MESSAGE_GROUP,
-      fifoThroughputLimit: FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
+      ...fifo,
       visibilityTimeout: Duration.seconds(props.workerTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
