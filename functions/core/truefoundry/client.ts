@@ -71,15 +71,19 @@ export type CallOptions = {
 type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 type RequestSpec = {
-  operation: string;
   method: HttpMethod;
   path: string;
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
-  /** Whether repeating the request after a transient failure cannot do harm. */
-  safeToRepeat: boolean;
   schema: z.ZodType;
 };
+
+/**
+ * Methods whose repeat after a transient failure cannot do harm: reads, and the PATCHes (roles, activate,
+ * deactivate), which set a state. A POST creates (a repeat could invite twice) and a DELETE repeated after
+ * a lost answer turns success into a 404, so neither is retried: the caller decides.
+ */
+const SAFE_TO_REPEAT: ReadonlySet<HttpMethod> = new Set(['GET', 'PATCH']);
 
 export type UserResource = Record<string, unknown>;
 export type UserTeam = Record<string, unknown>;
@@ -119,14 +123,7 @@ export class TrueFoundryUsersClient {
   async list(params: ListUsersParams = {}, options?: CallOptions): Promise<ListUsersResponse> {
     const query = validateRequest('list', requestSchemas.list, params);
     return this.request(
-      {
-        operation: 'list',
-        method: 'GET',
-        path: paths.USERS_PATH,
-        query,
-        safeToRepeat: true,
-        schema: responseSchemas.list,
-      },
+      { method: 'GET', path: paths.USERS_PATH, query, schema: responseSchemas.list },
       options,
     );
   }
@@ -159,14 +156,7 @@ export class TrueFoundryUsersClient {
   async preRegister(body: PreRegisterUserRequest, options?: CallOptions): Promise<EmptyResponse> {
     const valid = validateRequest('preRegister', requestSchemas.preRegister, body);
     return this.request(
-      {
-        operation: 'preRegister',
-        method: 'POST',
-        path: paths.REGISTER_PATH,
-        body: valid,
-        safeToRepeat: false,
-        schema: responseSchemas.object,
-      },
+      { method: 'POST', path: paths.REGISTER_PATH, body: valid, schema: responseSchemas.object },
       options,
     );
   }
@@ -175,14 +165,7 @@ export class TrueFoundryUsersClient {
   async updateRoles(body: UpdateRolesRequest, options?: CallOptions): Promise<EmptyResponse> {
     const valid = validateRequest('updateRoles', requestSchemas.updateRoles, body);
     return this.request(
-      {
-        operation: 'updateRoles',
-        method: 'PATCH',
-        path: paths.ROLES_PATH,
-        body: valid,
-        safeToRepeat: true,
-        schema: responseSchemas.object,
-      },
+      { method: 'PATCH', path: paths.ROLES_PATH, body: valid, schema: responseSchemas.object },
       options,
     );
   }
@@ -190,13 +173,7 @@ export class TrueFoundryUsersClient {
   async get(id: string, options?: CallOptions): Promise<{ data: User }> {
     const userId = validateRequest('get', requestSchemas.userId, id);
     return this.request(
-      {
-        operation: 'get',
-        method: 'GET',
-        path: paths.userPath(userId),
-        safeToRepeat: true,
-        schema: responseSchemas.dataOfUser,
-      },
+      { method: 'GET', path: paths.userPath(userId), schema: responseSchemas.dataOfUser },
       options,
     );
   }
@@ -206,14 +183,7 @@ export class TrueFoundryUsersClient {
     const userId = validateRequest('delete', requestSchemas.userId, id);
     const query = validateRequest('delete', requestSchemas.deleteParams, params);
     return this.request(
-      {
-        operation: 'delete',
-        method: 'DELETE',
-        path: paths.userPath(userId),
-        query,
-        safeToRepeat: false,
-        schema: responseSchemas.object,
-      },
+      { method: 'DELETE', path: paths.userPath(userId), query, schema: responseSchemas.object },
       options,
     );
   }
@@ -222,14 +192,7 @@ export class TrueFoundryUsersClient {
   async invite(body: InviteUserRequest, options?: CallOptions): Promise<InviteUserResponse> {
     const valid = validateRequest('invite', requestSchemas.invite, body);
     return this.request(
-      {
-        operation: 'invite',
-        method: 'POST',
-        path: paths.INVITE_PATH,
-        body: valid,
-        safeToRepeat: false,
-        schema: responseSchemas.invite,
-      },
+      { method: 'POST', path: paths.INVITE_PATH, body: valid, schema: responseSchemas.invite },
       options,
     );
   }
@@ -245,14 +208,7 @@ export class TrueFoundryUsersClient {
   async changePassword(body: ChangePasswordRequest, options?: CallOptions): Promise<EmptyResponse> {
     const valid = validateRequest('changePassword', requestSchemas.changePassword, body);
     return this.request(
-      {
-        operation: 'changePassword',
-        method: 'POST',
-        path: paths.CHANGE_PASSWORD_PATH,
-        body: valid,
-        safeToRepeat: false,
-        schema: responseSchemas.object,
-      },
+      { method: 'POST', path: paths.CHANGE_PASSWORD_PATH, body: valid, schema: responseSchemas.object },
       options,
     );
   }
@@ -276,10 +232,7 @@ export class TrueFoundryUsersClient {
     options: CallOptions | undefined,
   ): Promise<EmptyResponse> {
     const valid = validateRequest(operation, requestSchemas.userStatus, body);
-    return this.request(
-      { operation, method: 'PATCH', path, body: valid, safeToRepeat: true, schema: responseSchemas.object },
-      options,
-    );
+    return this.request({ method: 'PATCH', path, body: valid, schema: responseSchemas.object }, options);
   }
 
   private async getData<T>(
@@ -289,20 +242,11 @@ export class TrueFoundryUsersClient {
     options: CallOptions | undefined,
   ): Promise<{ data: T[] }> {
     const userId = validateRequest(operation, requestSchemas.userId, id);
-    return this.request(
-      {
-        operation,
-        method: 'GET',
-        path: pathOf(userId),
-        safeToRepeat: true,
-        schema: responseSchemas.dataArray,
-      },
-      options,
-    );
+    return this.request({ method: 'GET', path: pathOf(userId), schema: responseSchemas.dataArray }, options);
   }
 
   private async request<T>(spec: RequestSpec, options: CallOptions = {}): Promise<T> {
-    const maxAttempts = spec.safeToRepeat ? this.retry.maxAttempts : 1;
+    const maxAttempts = SAFE_TO_REPEAT.has(spec.method) ? this.retry.maxAttempts : 1;
     const failed: FailedRequest = { method: spec.method, path: spec.path };
     for (let attempt = 1; ; attempt++) {
       await this.waitOrAbort(failed, options.signal, () => this.rateLimiter?.acquire(options.signal));
