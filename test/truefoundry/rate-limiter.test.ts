@@ -26,6 +26,24 @@ describe('RateLimiter', () => {
     expect(performance.now() - started).toBeLessThan(50);
   });
 
+  it('after an event-loop stall, lets waiting callers go at the pace again, not all at once', async () => {
+    const limiter = new RateLimiter({ requestsPerSecond: 10 });
+    const released: number[] = [];
+    const callers = Array.from({ length: 6 }, () =>
+      limiter.acquire().then(() => released.push(performance.now())),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Block the event loop for half a second: every waiting caller's slot passes meanwhile.
+    const stallEnd = performance.now() + 500;
+    while (performance.now() < stallEnd) {
+      // busy
+    }
+    await Promise.all(callers);
+    const soonAfterStall = released.filter((at) => at >= stallEnd && at < stallEnd + 50);
+    expect(soonAfterStall.length).toBeLessThanOrEqual(2);
+    expect(released).toHaveLength(6);
+  });
+
   it('stops an abandoned wait when the signal fires', async () => {
     const limiter = new RateLimiter({ requestsPerSecond: 1 });
     await limiter.acquire();

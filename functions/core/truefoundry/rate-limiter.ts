@@ -21,6 +21,8 @@ export class RateLimiter {
   /** Theoretical time the next request may go out at a steady pace. */
   private nextSlotAt = Number.NEGATIVE_INFINITY;
   private pausedUntil = Number.NEGATIVE_INFINITY;
+  /** The callers waiting for a slot, as a promise chain. */
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(options: RateLimiterOptions) {
     if (!Number.isFinite(options.requestsPerSecond) || options.requestsPerSecond <= 0) {
@@ -36,14 +38,21 @@ export class RateLimiter {
     this.now = options.now ?? (() => performance.now());
   }
 
-  /** Resolves when the caller may send; slots are handed out in call order. */
-  async acquire(signal?: AbortSignal): Promise<void> {
+  /** Resolves when the caller may send; callers go in call order. */
+  acquire(signal?: AbortSignal): Promise<void> {
+    // One caller at a time works out its slot from the clock as it is when its turn comes: after an
+    // event-loop stall the waiting callers then leave at most `burst` at once instead of all together.
+    const turn = this.queue.then(() => this.waitForSlot(signal));
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async waitForSlot(signal: AbortSignal | undefined): Promise<void> {
     signal?.throwIfAborted();
     const now = this.now();
     const slot = Math.max(this.nextSlotAt, now - this.burstToleranceMs, this.pausedUntil);
+    if (slot > now) await sleep(slot - now, undefined, signal ? { signal } : undefined);
     this.nextSlotAt = slot + this.intervalMs;
-    const waitMs = slot - now;
-    if (waitMs > 0) await sleep(waitMs, undefined, signal ? { signal } : undefined);
   }
 
   /** Holds every caller back until `ms` from now, e.g. for a 429's Retry-After. */
