@@ -4,6 +4,8 @@ import type {
   RoleWithResource,
   SubjectPermission,
   User,
+  UserResource,
+  UserTeam,
 } from '../functions/core/truefoundry/types';
 
 /** The behaviour of each users API endpoint over an in-memory table. No HTTP here, so it is unit-testable. */
@@ -25,7 +27,13 @@ export type SeedUserInput = {
   email: string;
   active?: boolean;
   roles?: string[];
-  rolesWithResource?: { resourceType: string; roleName: string; resourceId?: string }[];
+  /** `resourceName` names the resource tenant-wide; resources and permissions then carry it. */
+  rolesWithResource?: {
+    resourceType: string;
+    roleName: string;
+    resourceId?: string;
+    resourceName?: string;
+  }[];
   teams?: string[];
   displayName?: string;
   password?: string;
@@ -51,6 +59,8 @@ export const DEFAULT_KNOWN_ROLES: Record<string, string[]> = {
 
 const TENANT = 'tenant';
 const EVERYONE_TEAM = 'everyone';
+/** The API names no team role values; the sandbox gives every member this one. */
+export const TEAM_MEMBER_ROLE = 'team-member';
 const DEFAULT_RESOURCE_ID = 'default';
 const MAX_PAGE_SIZE = 1000;
 const DEFAULT_PAGE_SIZE = 100;
@@ -180,6 +190,9 @@ const roleEntry = (resourceType: string, roleName: string, resourceId: string): 
   roleName,
 });
 
+const resourceKey = (resourceType: string, resourceId: string): string =>
+  `${resourceType}\u0000${resourceId}`;
+
 const appendQuery = (url: string, name: string, value: string): string =>
   `${url}${url.includes('?') ? '&' : '?'}${name}=${encodeURIComponent(value)}`;
 
@@ -209,6 +222,8 @@ export class UserDirectory {
   // Map iteration follows insertion order, which gives the list its stable creation order for free.
   private readonly byId = new Map<string, StoredUser>();
   private readonly byEmail = new Map<string, StoredUser>();
+  /** Resource names known from seeds, by resourceKey; a resource without one is answered without a name. */
+  private readonly resourceNames = new Map<string, string>();
   private sentEmails: SentEmail[] = [];
   private nextId = 1;
 
@@ -231,7 +246,7 @@ export class UserDirectory {
       for (const stored of this.byId.values()) {
         if (stored.visibleAtMs > now) continue;
         if (!stored.user.active && !showInvalidUsers) continue;
-        if (needle && !matchesText(stored.user, needle)) continue;
+        if (needle && !matchesEmail(stored.user, needle)) continue;
         if (total >= offset && data.length < limit) data.push(copyUser(stored.user));
         total += 1;
       }
@@ -262,12 +277,18 @@ export class UserDirectory {
     });
   }
 
+  /** One item per role the user holds on a resource other than the tenant, as TrueFoundry's `UserResource`. */
   resources(id: string): Outcome {
     return attempt(() => {
-      const distinct = new Map<string, { resourceType: string; resourceId: string }>();
-      for (const { resourceType, resourceId } of this.visibleById(id).user.rolesWithResource) {
-        if (resourceType !== TENANT)
-          distinct.set(`${resourceType}\u0000${resourceId}`, { resourceType, resourceId });
+      const distinct = new Map<string, UserResource>();
+      for (const { resourceType, resourceId, roleId } of this.visibleById(id).user.rolesWithResource) {
+        if (resourceType === TENANT) continue;
+        distinct.set(`${resourceKey(resourceType, resourceId)}\u0000${roleId}`, {
+          resourceType,
+          resourceId,
+          roleId,
+          ...this.nameOf(resourceType, resourceId),
+        });
       }
       return ok({ data: [...distinct.values()] });
     });
@@ -279,6 +300,7 @@ export class UserDirectory {
       const data: SubjectPermission[] = user.rolesWithResource.map((role) => ({
         resourceType: role.resourceType,
         resourceId: role.resourceId,
+        ...this.nameOf(role.resourceType, role.resourceId),
         roleId: role.roleId,
         roleName: role.roleName,
         subjectId: user.id,
@@ -289,9 +311,13 @@ export class UserDirectory {
   }
 
   teams(id: string): Outcome {
-    return attempt(() =>
-      ok({ data: this.visibleById(id).teams.map((name) => ({ id: `team_${name}`, name })) }),
-    );
+    return attempt(() => {
+      const data: UserTeam[] = this.visibleById(id).teams.map((teamName) => ({
+        teamName,
+        roles: [TEAM_MEMBER_ROLE],
+      }));
+      return ok({ data });
+    });
   }
 
   register(body: unknown): Outcome {
@@ -405,6 +431,13 @@ export class UserDirectory {
     const otherRoles = given
       .filter((role) => role.resourceType !== TENANT)
       .map((role) => roleEntry(role.resourceType, role.roleName, role.resourceId ?? DEFAULT_RESOURCE_ID));
+    for (const role of given) {
+      if (role.resourceName === undefined) continue;
+      // As the roles themselves: a tenant role is always on this tenant, another defaults to "default".
+      const resourceId =
+        role.resourceType === TENANT ? this.options.tenantName : (role.resourceId ?? DEFAULT_RESOURCE_ID);
+      this.resourceNames.set(resourceKey(role.resourceType, resourceId), role.resourceName);
+    }
     const stored = this.insert({
       email,
       active: input.active ?? true,
@@ -429,6 +462,7 @@ export class UserDirectory {
   reset(): void {
     this.byId.clear();
     this.byEmail.clear();
+    this.resourceNames.clear();
     this.sentEmails = [];
     this.nextId = 1;
   }
@@ -444,6 +478,11 @@ export class UserDirectory {
       this.touch(stored);
       return ok({}, active ? 'activated' : 'deactivated');
     });
+  }
+
+  private nameOf(resourceType: string, resourceId: string): { resourceName?: string } {
+    const resourceName = this.resourceNames.get(resourceKey(resourceType, resourceId));
+    return resourceName === undefined ? {} : { resourceName };
   }
 
   private checkTenantName(tenantName: string | undefined): void {
@@ -548,8 +587,8 @@ const copyUser = (user: StoredUser['user']): StoredUser['user'] => ({
   accounts: user.accounts?.map((account) => ({ ...account })),
 });
 
-const matchesText = (user: User, needle: string): boolean =>
-  user.email.includes(needle) || (user.metadata.displayName?.toLowerCase().includes(needle) ?? false);
+/** TrueFoundry documents `query` as an email substring match: the display name is not searched. */
+const matchesEmail = (user: User, needle: string): boolean => user.email.includes(needle);
 
 const toSandboxUser = (stored: StoredUser): SandboxUser => ({
   ...copyUser(stored.user),
@@ -577,6 +616,7 @@ export const parseSeedUser = (body: unknown): SeedUserInput => {
         resourceType: requiredString(role, 'resourceType', `${label}.resourceType`),
         roleName: requiredString(role, 'roleName', `${label}.roleName`),
         resourceId: optionalString(role, 'resourceId', `${label}.resourceId`),
+        resourceName: optionalString(role, 'resourceName', `${label}.resourceName`),
       };
     }),
     teams: optionalStringArray(fields, 'teams'),

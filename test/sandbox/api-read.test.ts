@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  ROLES_PATH,
   USERS_PATH,
   userPath,
   userPermissionsPath,
@@ -13,6 +14,7 @@ import type {
   User,
 } from '../../functions/core/truefoundry/types';
 import { type Sandbox, startSandbox } from '../../sandbox';
+import { TEAM_MEMBER_ROLE } from '../../sandbox/user-directory';
 import { call } from './http';
 
 let sandbox: Sandbox;
@@ -84,19 +86,23 @@ describe('free-text query', () => {
     expect(reply.body.pagination.total).toBe(2);
   });
 
-  it('matches the display name as well', async () => {
-    expect(emails((await list({ query: 'annex' })).body.data)).toEqual(['bob@y.org']);
-    expect(emails((await list({ query: 'lee' })).body.data)).toEqual(['ann@x.com']);
-    expect((await list({ query: 'nobody' })).body).toEqual({
-      data: [],
-      pagination: { total: 0, offset: 0, limit: 100 },
-    });
+  it('matches the email only: a user whose display name contains the query but whose email does not is not returned', async () => {
+    // TrueFoundry documents `query` as an email substring match.
+    for (const query of ['annex', 'ROBERT', 'lee']) {
+      expect((await list({ query })).body, query).toEqual({
+        data: [],
+        pagination: { total: 0, offset: 0, limit: 100 },
+      });
+    }
+    // "ann" is in all three display names or emails, but in only two emails.
+    expect(emails((await list({ query: 'ann' })).body.data)).toEqual(['ann@x.com', 'joann@x.com']);
+    expect(emails((await list({ query: 'bob' })).body.data)).toEqual(['bob@y.org']);
   });
 
   it('counts all matches in total while paging them', async () => {
     const reply = await list({ query: 'ann', limit: '1', offset: '1' });
     expect(emails(reply.body.data)).toEqual(['joann@x.com']);
-    expect(reply.body.pagination).toEqual({ total: 3, offset: 1, limit: 1 });
+    expect(reply.body.pagination).toEqual({ total: 2, offset: 1, limit: 1 });
   });
 });
 
@@ -135,7 +141,7 @@ describe('GET users/{id} and its sub-resources', () => {
     }
   });
 
-  it('lists distinct non-tenant resources, one permission per role, and teams', async () => {
+  it('lists one resource item per non-tenant role, one permission per role, and teams with roles', async () => {
     const seeded = sandbox.seedUser({
       email: 'ann@x.com',
       rolesWithResource: [
@@ -146,10 +152,13 @@ describe('GET users/{id} and its sub-resources', () => {
       teams: ['everyone', 'ml'],
     });
     const resources = await call(sandbox, 'GET', userResourcesPath(seeded.id));
+    expect(resources.status).toBe(200);
+    // The exact wire shape of TrueFoundry's UserResource: resourceType, resourceId, roleId (resourceName optional).
     expect(resources.body).toEqual({
       data: [
-        { resourceType: 'workspace', resourceId: 'ws-1' },
-        { resourceType: 'cluster', resourceId: 'default' },
+        { resourceType: 'workspace', resourceId: 'ws-1', roleId: 'workspace:workspace-admin' },
+        { resourceType: 'workspace', resourceId: 'ws-1', roleId: 'workspace:workspace-viewer' },
+        { resourceType: 'cluster', resourceId: 'default', roleId: 'cluster:cluster-viewer' },
       ],
     });
     const permissions = await call<{ data: SubjectPermission[] }>(
@@ -167,12 +176,66 @@ describe('GET users/{id} and its sub-resources', () => {
       subjectType: 'user',
     });
     const teams = await call(sandbox, 'GET', userTeamsPath(seeded.id));
+    expect(teams.status).toBe(200);
+    // The exact wire shape of TrueFoundry's UserTeamInfo: teamName and the user's roles in the team, no id.
     expect(teams.body).toEqual({
       data: [
-        { id: 'team_everyone', name: 'everyone' },
-        { id: 'team_ml', name: 'ml' },
+        { teamName: 'everyone', roles: [TEAM_MEMBER_ROLE] },
+        { teamName: 'ml', roles: [TEAM_MEMBER_ROLE] },
       ],
     });
+  });
+
+  it('answers an empty list of resources for a user who holds only tenant roles', async () => {
+    const seeded = sandbox.seedUser({ email: 'ann@x.com', roles: ['tenant-admin'] });
+    expect((await call(sandbox, 'GET', userResourcesPath(seeded.id))).body).toEqual({ data: [] });
+  });
+
+  it('follows a roles update in the resources it lists', async () => {
+    const seeded = sandbox.seedUser({ email: 'ann@x.com' });
+    const update = await call(sandbox, 'PATCH', ROLES_PATH, {
+      body: { email: 'ann@x.com', roles: ['workspace-editor'], resourceType: 'workspace' },
+    });
+    expect(update.status).toBe(200);
+    expect((await call(sandbox, 'GET', userResourcesPath(seeded.id))).body).toEqual({
+      data: [{ resourceType: 'workspace', resourceId: 'default', roleId: 'workspace:workspace-editor' }],
+    });
+  });
+
+  it('adds resourceName to resources and permissions only where the resource has a known name', async () => {
+    const seeded = sandbox.seedUser({
+      email: 'ann@x.com',
+      rolesWithResource: [
+        {
+          resourceType: 'workspace',
+          roleName: 'workspace-admin',
+          resourceId: 'ws-1',
+          resourceName: 'ml-prod',
+        },
+        { resourceType: 'cluster', roleName: 'cluster-viewer', resourceId: 'c-1' },
+      ],
+    });
+    const resources = await call(sandbox, 'GET', userResourcesPath(seeded.id));
+    expect(resources.body).toEqual({
+      data: [
+        {
+          resourceType: 'workspace',
+          resourceId: 'ws-1',
+          roleId: 'workspace:workspace-admin',
+          resourceName: 'ml-prod',
+        },
+        { resourceType: 'cluster', resourceId: 'c-1', roleId: 'cluster:cluster-viewer' },
+      ],
+    });
+    const permissions = await call<{ data: SubjectPermission[] }>(
+      sandbox,
+      'GET',
+      userPermissionsPath(seeded.id),
+    );
+    expect(permissions.body.data.find((p) => p.resourceId === 'ws-1')).toMatchObject({
+      resourceName: 'ml-prod',
+    });
+    expect(permissions.body.data.find((p) => p.resourceId === 'c-1')).not.toHaveProperty('resourceName');
   });
 });
 

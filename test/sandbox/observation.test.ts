@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { REGISTER_PATH, ROLES_PATH, USERS_PATH } from '../../functions/core/truefoundry/paths';
+import {
+  REGISTER_PATH,
+  ROLES_PATH,
+  USERS_PATH,
+  userResourcesPath,
+} from '../../functions/core/truefoundry/paths';
 import type { ListUsersResponse } from '../../functions/core/truefoundry/types';
 import {
   type CallRecord,
@@ -117,6 +122,31 @@ describe('/__sandbox routes', () => {
     ).toBe('Ann');
   });
 
+  it('seeds a resource name that the resources route then answers', async () => {
+    const seeded = await observe<SandboxUser>('POST', 'users', {
+      email: 'ann@x.com',
+      rolesWithResource: [
+        {
+          resourceType: 'workspace',
+          roleName: 'workspace-admin',
+          resourceId: 'ws-1',
+          resourceName: 'ml-prod',
+        },
+      ],
+    });
+    expect(seeded.status).toBe(201);
+    expect((await call(sandbox, 'GET', userResourcesPath(seeded.body.id))).body).toEqual({
+      data: [
+        {
+          resourceType: 'workspace',
+          resourceId: 'ws-1',
+          roleId: 'workspace:workspace-admin',
+          resourceName: 'ml-prod',
+        },
+      ],
+    });
+  });
+
   it('refuses a bad seed with 422 and a duplicate with 409', async () => {
     expect((await observe('POST', 'users', { email: 'nope' })).status).toBe(422);
     const badRoles = await observe<{ message: string }>('POST', 'users', {
@@ -125,6 +155,12 @@ describe('/__sandbox routes', () => {
     });
     expect(badRoles.status).toBe(422);
     expect(badRoles.body.message).toContain('"rolesWithResource[0].resourceType"');
+    const badName = await observe<{ message: string }>('POST', 'users', {
+      email: 'ann@x.com',
+      rolesWithResource: [{ resourceType: 'workspace', roleName: 'workspace-admin', resourceName: 7 }],
+    });
+    expect(badName.status).toBe(422);
+    expect(badName.body.message).toContain('"rolesWithResource[0].resourceName"');
     await observe('POST', 'users', { email: 'ann@x.com' });
     expect((await observe('POST', 'users', { email: 'ANN@x.com' })).status).toBe(409);
   });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   InvalidUserRequestError,
   TrueFoundryAbortedError,
+  TrueFoundryApiError,
   TrueFoundryBadRequestError,
   TrueFoundryConflictError,
   TrueFoundryError,
@@ -170,6 +171,76 @@ describe('errors by status', () => {
     const error = await caught(client.list());
     expect(error.isTransient()).toBe(false);
     expect(error.message).toContain('baseUrl');
+  });
+});
+
+describe('the answers of getResources and getTeams are checked', () => {
+  const answering =
+    (body: unknown): typeof fetch =>
+    async () =>
+      new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+  const clientAnswering = (body: unknown) =>
+    new TrueFoundryUsersClient({
+      baseUrl: 'https://tenant.example.com',
+      apiKey: 'k',
+      fetch: answering(body),
+    });
+
+  it.each([
+    [
+      'teams in the old {id, name} shape',
+      (c: TrueFoundryUsersClient) => c.getTeams('usr_1'),
+      { data: [{ id: 'team_ml', name: 'ml' }] },
+      'data.0.teamName',
+    ],
+    [
+      'a team without roles',
+      (c: TrueFoundryUsersClient) => c.getTeams('usr_1'),
+      { data: [{ teamName: 'ml' }] },
+      'data.0.roles',
+    ],
+    [
+      'a team role that is not a string',
+      (c: TrueFoundryUsersClient) => c.getTeams('usr_1'),
+      { data: [{ teamName: 'ml', roles: [1] }] },
+      'data.0.roles.0',
+    ],
+    ['teams without data', (c: TrueFoundryUsersClient) => c.getTeams('usr_1'), {}, 'data'],
+    [
+      'a resource without roleId',
+      (c: TrueFoundryUsersClient) => c.getResources('usr_1'),
+      { data: [{ resourceType: 'workspace', resourceId: 'ws-1' }] },
+      'data.0.roleId',
+    ],
+    [
+      'a resourceName that is not a string',
+      (c: TrueFoundryUsersClient) => c.getResources('usr_1'),
+      { data: [{ resourceType: 'workspace', resourceId: 'ws-1', roleId: 'r', resourceName: 7 }] },
+      'data.0.resourceName',
+    ],
+  ] as const)(
+    'rejects %s as an unexpected response body naming the field',
+    async (_name, run, body, field) => {
+      const error = await caught(run(clientAnswering(body)));
+      expect(error).toBeInstanceOf(TrueFoundryApiError);
+      expect(error.message).toContain('unexpected response body');
+      expect(error.status).toBe(200);
+      expect(error.isTransient()).toBe(false);
+      expect(error.apiMessage).toContain(`at "${field}"`);
+    },
+  );
+
+  it('accepts a resource without resourceName and keeps fields it does not know', async () => {
+    const resources = await clientAnswering({
+      data: [{ resourceType: 'workspace', resourceId: 'ws-1', roleId: 'r', extra: true }],
+    }).getResources('usr_1');
+    expect(resources.data).toEqual([
+      { resourceType: 'workspace', resourceId: 'ws-1', roleId: 'r', extra: true },
+    ]);
+    const teams = await clientAnswering({ data: [{ teamName: 'ml', roles: [], id: 'team_ml' }] }).getTeams(
+      'usr_1',
+    );
+    expect(teams.data).toEqual([{ teamName: 'ml', roles: [], id: 'team_ml' }]);
   });
 });
 

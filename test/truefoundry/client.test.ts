@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TrueFoundryUsersClient } from '../../functions/core/truefoundry';
+import { TrueFoundryUsersClient, type UserResource, type UserTeam } from '../../functions/core/truefoundry';
 import { type Sandbox, startSandbox } from '../../sandbox';
 import { useSandbox } from '../support/sandbox';
 
@@ -136,20 +136,36 @@ describe('TrueFoundryUsersClient operations against the sandbox', () => {
     });
   });
 
-  it('reads resources, permissions and teams of a user', async () => {
+  it('reads resources, permissions and teams of a user, in their exact wire shapes', async () => {
     const sandbox = sandboxOf();
     const client = clientFor(sandbox);
     const seeded = sandbox.seedUser({
       email: 'ada@example.com',
-      rolesWithResource: [{ resourceType: 'workspace', roleName: 'workspace-admin', resourceId: 'ws-1' }],
+      rolesWithResource: [
+        {
+          resourceType: 'workspace',
+          roleName: 'workspace-admin',
+          resourceId: 'ws-1',
+          resourceName: 'ml-prod',
+        },
+        { resourceType: 'cluster', roleName: 'cluster-viewer', resourceId: 'c-1' },
+      ],
       teams: ['everyone', 'ml'],
     });
-    const resources = await client.getResources(seeded.id);
+    const resources: { data: UserResource[] } = await client.getResources(seeded.id);
     const permissions = await client.getPermissions(seeded.id);
-    const teams = await client.getTeams(seeded.id);
-    expect(resources.data).toContainEqual(
-      expect.objectContaining({ resourceType: 'workspace', resourceId: 'ws-1' }),
-    );
+    const teams: { data: UserTeam[] } = await client.getTeams(seeded.id);
+    expect(resources).toEqual({
+      data: [
+        {
+          resourceType: 'workspace',
+          resourceId: 'ws-1',
+          roleId: 'workspace:workspace-admin',
+          resourceName: 'ml-prod',
+        },
+        { resourceType: 'cluster', resourceId: 'c-1', roleId: 'cluster:cluster-viewer' },
+      ],
+    });
     expect(permissions.data).toContainEqual(
       expect.objectContaining({
         resourceType: 'workspace',
@@ -157,7 +173,12 @@ describe('TrueFoundryUsersClient operations against the sandbox', () => {
         subjectId: seeded.id,
       }),
     );
-    expect(teams.data.map((t) => t.name)).toEqual(['everyone', 'ml']);
+    expect(teams).toEqual({
+      data: [
+        { teamName: 'everyone', roles: ['team-member'] },
+        { teamName: 'ml', roles: ['team-member'] },
+      ],
+    });
     expect(sandbox.calls().map((c) => c.path)).toEqual([
       `/api/svc/v1/users/${seeded.id}/resources`,
       `/api/svc/v1/users/${seeded.id}/permissions`,

@@ -34,7 +34,9 @@ import type {
   SubjectPermission,
   UpdateRolesRequest,
   User,
+  UserResource,
   UserStatusRequest,
+  UserTeam,
 } from './types';
 
 export type TrueFoundryUsersClientOptions = {
@@ -84,9 +86,6 @@ type RequestSpec = {
  * a lost answer turns success into a 404, so neither is retried: the caller decides.
  */
 const SAFE_TO_REPEAT: ReadonlySet<HttpMethod> = new Set(['GET', 'PATCH']);
-
-export type UserResource = Record<string, unknown>;
-export type UserTeam = Record<string, unknown>;
 
 /**
  * Typed client of the TrueFoundry users API: the twelve operations of the contract, exact wire names,
@@ -213,16 +212,18 @@ export class TrueFoundryUsersClient {
     );
   }
 
+  /** The resources the user is a collaborator on, one item per role held there. */
   async getResources(id: string, options?: CallOptions): Promise<{ data: UserResource[] }> {
-    return this.getData('getResources', paths.userResourcesPath, id, options);
+    return this.getData('getResources', paths.userResourcesPath, responseSchemas.resources, id, options);
   }
 
   async getPermissions(id: string, options?: CallOptions): Promise<{ data: SubjectPermission[] }> {
-    return this.getData('getPermissions', paths.userPermissionsPath, id, options);
+    return this.getData('getPermissions', paths.userPermissionsPath, responseSchemas.dataArray, id, options);
   }
 
+  /** The teams the user is a member of, with the user's roles in each. */
   async getTeams(id: string, options?: CallOptions): Promise<{ data: UserTeam[] }> {
-    return this.getData('getTeams', paths.userTeamsPath, id, options);
+    return this.getData('getTeams', paths.userTeamsPath, responseSchemas.teams, id, options);
   }
 
   private async setStatus(
@@ -238,11 +239,12 @@ export class TrueFoundryUsersClient {
   private async getData<T>(
     operation: string,
     pathOf: (id: string) => string,
+    schema: z.ZodType,
     id: string,
     options: CallOptions | undefined,
   ): Promise<{ data: T[] }> {
     const userId = validateRequest(operation, requestSchemas.userId, id);
-    return this.request({ method: 'GET', path: pathOf(userId), schema: responseSchemas.dataArray }, options);
+    return this.request({ method: 'GET', path: pathOf(userId), schema }, options);
   }
 
   private async request<T>(spec: RequestSpec, options: CallOptions = {}): Promise<T> {

@@ -4,11 +4,21 @@ import { type FailedRequest, TrueFoundryApiError } from './errors';
 // Only the fields the project relies on are checked; every other field passes through untouched,
 // because TrueFoundry may add fields at any time and the contract says never to fail on them.
 const user = z.looseObject({ id: z.string(), email: z.string(), active: z.boolean() });
+// The two typed sub-resource answers: their typed fields are checked, so `UserResource` and `UserTeam` hold.
+const userResource = z.looseObject({
+  resourceType: z.string(),
+  resourceId: z.string(),
+  roleId: z.string(),
+  resourceName: z.string().optional(),
+});
+const userTeam = z.looseObject({ teamName: z.string(), roles: z.array(z.string()) });
 
 export const responseSchemas = {
   list: z.looseObject({ data: z.array(user), pagination: z.looseObject({ total: z.number() }) }),
   dataOfUser: z.looseObject({ data: user }),
   dataArray: z.looseObject({ data: z.array(z.unknown()) }),
+  resources: z.looseObject({ data: z.array(userResource) }),
+  teams: z.looseObject({ data: z.array(userTeam) }),
   invite: z.looseObject({ link: z.string() }),
   object: z.looseObject({}),
 };

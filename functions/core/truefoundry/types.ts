@@ -80,6 +80,21 @@ export type SubjectPermission = {
   subjectType: string;
 };
 
+/** One item of `getResources`: a resource the user is a collaborator on, with the role held there. */
+export type UserResource = {
+  resourceType: string;
+  resourceId: string;
+  roleId: string;
+  /** Only when TrueFoundry knows the resource's name. */
+  resourceName?: string;
+};
+
+/**
+ * One item of `getTeams`: a team the user is a member of, with the user's roles in it. The shape of the last
+ * generated client that had the operation (April to June 2026); before April 2026 it answered full team objects.
+ */
+export type UserTeam = { teamName: string; roles: string[] };
+
 /** TrueFoundry answers open objects for most writes; unknown fields are kept, never relied on. */
 export type EmptyResponse = Record<string, unknown>;
 
