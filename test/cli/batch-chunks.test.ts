@@ -3,7 +3,7 @@ import { chunkBatch, chunkBody } from '../../bin/cli/batch/batch-chunks';
 import { readBatchFile } from '../../bin/cli/batch/read-batch-file';
 import { parseCsvBatch, parseNdjsonBatch } from '../../functions/core/ingest/batch/parse-batch';
 
-const RECEIVED = { receivedAt: '2026-11-29T09:00:00Z' };
+const RECEIVED = { receivedAt: '2026-11-29T09:00:00Z', batchId: 'b1' };
 
 /** Every chunk, parsed as the server parses it, with its rejected lines mapped back to the file. */
 function serverViewOfChunks(name: string, text: string, chunkRows: number) {

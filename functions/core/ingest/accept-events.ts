@@ -1,9 +1,11 @@
 import type { EventStatus, EventStore } from '../engine/ports';
 import type { CanonicalEvent } from '../events/canonical-event';
 import { EnqueueError, type EventQueue, messageOf } from '../queue/event-queue';
+import type { ConflictCheck } from './id-conflicts';
 import { mapWithConcurrency } from './map-with-concurrency';
 
-export type AcceptedEvent = { id: string; status: EventStatus; duplicate?: true };
+/** `conflict`: the id was already recorded for another source or another event; this one was not taken. */
+export type AcceptedEvent = { id: string; status: EventStatus; duplicate?: true; conflict?: string };
 
 export type AcceptDeps = { store: EventStore; queue: EventQueue; now?: () => number };
 
@@ -12,21 +14,30 @@ export type AcceptDeps = { store: EventStore; queue: EventQueue; now?: () => num
  * existing status and is not enqueued again — unless it was recorded but never confirmed on the queue
  * (a crash or a queue outage between the two), in which case it is enqueued now, so nothing accepted is lost.
  * Throws (EnqueueError) when the queue refuses: the caller answers 503 and the sender retries.
+ * An id already recorded that `conflictOf` refuses is answered with the conflict and never enqueued: the
+ * callers check before recording, and this catches a request that recorded the id in between.
  */
 export async function acceptEvents(
   events: CanonicalEvent[],
   source: string,
   deps: AcceptDeps,
+  conflictOf: ConflictCheck = () => undefined,
 ): Promise<AcceptedEvent[]> {
   const at = new Date((deps.now ?? Date.now)()).toISOString();
   const firstOfEachId = new Map<string, CanonicalEvent>();
   for (const event of events) if (!firstOfEachId.has(event.id)) firstOfEachId.set(event.id, event);
 
-  const recorded = await mapWithConcurrency([...firstOfEachId.values()], 32, async (event) => ({
-    event,
-    ...(await deps.store.accept(event, { source, at })),
-  }));
-  const toEnqueue = recorded.filter((r) => r.created || !r.record.enqueued).map((r) => r.event);
+  const unique = [...firstOfEachId.values()];
+  // Acceptance order decides between a person's events with equal timestamps; numbers of repeats go unused.
+  const firstSequence = unique.length > 0 ? await deps.store.reserveSequences(unique.length) : 0;
+  const sequenceOf = new Map(unique.map((event, i) => [event, firstSequence + i]));
+  const recorded = await mapWithConcurrency(unique, 32, async (event) => {
+    const result = await deps.store.accept(event, { source, at, sequence: sequenceOf.get(event) ?? 0 });
+    return { event, ...result, conflict: result.created ? undefined : conflictOf(event, result.record) };
+  });
+  const toEnqueue = recorded
+    .filter((r) => r.conflict === undefined && (r.created || !r.record.enqueued))
+    .map((r) => r.event);
   if (toEnqueue.length > 0) {
     try {
       await deps.queue.send(toEnqueue.map(messageOf));
@@ -46,18 +57,23 @@ export async function acceptEvents(
   const answers = new Map(
     recorded.map((r): [string, AcceptedEvent] => [
       r.event.id,
-      r.created
-        ? { id: r.event.id, status: 'queued' }
-        : r.record.enqueued
-          ? { id: r.event.id, status: r.record.status, duplicate: true }
-          : { id: r.event.id, status: r.record.status },
+      r.conflict !== undefined
+        ? { id: r.event.id, status: r.record.status, conflict: r.conflict }
+        : r.created
+          ? { id: r.event.id, status: 'queued' }
+          : r.record.enqueued
+            ? { id: r.event.id, status: r.record.status, duplicate: true }
+            : { id: r.event.id, status: r.record.status },
     ]),
   );
-  // One answer per submitted event, in order; a repeat inside the same request is a duplicate too.
+  // One answer per submitted event, in order; a repeat inside the same request is a duplicate too (or the
+  // same conflict).
   const answered = new Set<string>();
   return events.map((event) => {
     const answer = answers.get(event.id) ?? { id: event.id, status: 'queued' };
-    if (answered.has(event.id)) return { id: event.id, status: answer.status, duplicate: true };
+    if (answered.has(event.id) && answer.conflict === undefined) {
+      return { id: event.id, status: answer.status, duplicate: true };
+    }
     answered.add(event.id);
     return answer;
   });

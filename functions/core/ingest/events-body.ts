@@ -1,6 +1,7 @@
 import { type CanonicalEvent, EVENT_TYPES, parseCanonicalEvent } from '../events/canonical-event';
 import type { ValidationIssue } from '../events/validation-issues';
 import { type ErrorBody, type IngestResponse, problem } from './http';
+import { senderFieldsOf, senderRuleIssues } from './sender-rules';
 
 export const MAX_EVENTS_PER_REQUEST = 500;
 /** Well under SQS's message limit, and far above any real HR event. */
@@ -13,8 +14,9 @@ export type EventsBodyResult =
 /**
  * Accepts one canonical event, a JSON array of them, or `{ "events": [...] }`. All or nothing: one invalid
  * event rejects the request, with every problem of every event named, so the sender fixes them in one go.
+ * Besides the schema, an id in a derived namespace or an `occurredAt` later than `nowMs` allows is invalid.
  */
-export function eventsFromBody(body: unknown): EventsBodyResult {
+export function eventsFromBody(body: unknown, nowMs: number): EventsBodyResult {
   const wrapped = typeof body === 'object' && body !== null && !Array.isArray(body) && 'events' in body;
   const items: unknown = wrapped ? (body as { events: unknown }).events : body;
   if (wrapped && !Array.isArray(items)) {
@@ -42,12 +44,12 @@ export function eventsFromBody(body: unknown): EventsBodyResult {
       return;
     }
     const parsed = parseCanonicalEvent(item);
-    if (parsed.ok) events.push(parsed.event);
-    else {
-      for (const issue of parsed.issues) {
-        const path = [prefix, issue.path].filter((p) => p !== '').join('.');
-        issues.push({ ...(many ? { event: index } : {}), path, message: issue.message });
-      }
+    const schemaIssues = parsed.ok ? [] : parsed.issues;
+    const itemIssues = [...schemaIssues, ...senderRuleIssues(senderFieldsOf(item), nowMs, schemaIssues)];
+    if (parsed.ok && itemIssues.length === 0) events.push(parsed.event);
+    for (const issue of itemIssues) {
+      const path = [prefix, issue.path].filter((p) => p !== '').join('.');
+      issues.push({ ...(many ? { event: index } : {}), path, message: issue.message });
     }
   });
   if (issues.length === 0) return { ok: true, events };

@@ -152,7 +152,7 @@ describe('mapBambooHrWebhook', () => {
       payloadOf({
         id: '4023',
         action: 'Deleted',
-        timestamp: '2026-12-01T08:00:00Z',
+        timestamp: '2026-11-28T16:40:00Z',
         changedFields: [],
         fields: {},
       }),
@@ -173,7 +173,7 @@ describe('mapBambooHrWebhook', () => {
       payloadOf({
         id: '4099',
         action: 'Deleted',
-        timestamp: '2026-12-01T08:00:00Z',
+        timestamp: '2026-11-28T16:40:00Z',
         changedFields: [],
         fields: {},
       }),
@@ -388,7 +388,11 @@ describe('mapBambooHrWebhook', () => {
   });
 
   it('maps an empty delivery to nothing and refuses a receivedAt that is not a date-time', async () => {
-    expect(await mapBambooHrWebhook({ employees: [] }, { receivedAt })).toEqual({ events: [], skipped: [] });
+    expect(await mapBambooHrWebhook({ employees: [] }, { receivedAt })).toEqual({
+      events: [],
+      skipped: [],
+      entryIds: new Map(),
+    });
     await expect(mapBambooHrWebhook({ employees: [] }, { receivedAt: 'now' })).rejects.toThrow(/receivedAt/);
   });
 });

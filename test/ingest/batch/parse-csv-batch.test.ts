@@ -8,7 +8,8 @@ import {
 } from '../../../functions/core/ingest/batch/parse-batch';
 
 const receivedAt = '2026-12-01T12:00:00Z';
-const parse = (text: string): ParsedBatch => parseCsvBatch(text, { receivedAt });
+const batchId = 'b1';
+const parse = (text: string): ParsedBatch => parseCsvBatch(text, { receivedAt, batchId });
 const sample = readFileSync(new URL('../../../samples/batch.csv', import.meta.url), 'utf8');
 
 function formatErrorOf(text: string): BatchFormatError {
@@ -279,14 +280,42 @@ describe('parseCsvBatch: defaults', () => {
     const withColumn = 'id,type,employee_id,email,roles\n,hire,E1,Ada@Example.com,tenant-member\n';
     const withoutColumn = 'type,employee_id,email,roles\nhire,E1,ada@example.com,tenant-member\n';
     const first = parse(withColumn).accepted[0]?.event.id;
-    expect(first).toMatch(/^csv-[0-9a-f]{24}$/);
+    expect(first).toMatch(/^csv-b1-[0-9a-f]{24}$/);
     expect(parse(withColumn).accepted[0]?.event.id).toBe(first);
     // The email is compared lower-cased and the column layout does not matter.
     expect(parse(withoutColumn).accepted[0]?.event.id).toBe(first);
-    // The receipt time is not part of it: re-sending the file later gives the same ids.
-    expect(parseCsvBatch(withColumn, { receivedAt: '2027-01-01T00:00:00Z' }).accepted[0]?.event.id).toBe(
-      first,
+    // The receipt time is not part of it: resuming the upload later (same batch) gives the same ids.
+    const later = parseCsvBatch(withColumn, { receivedAt: '2027-01-01T00:00:00Z', batchId });
+    expect(later.accepted[0]?.event.id).toBe(first);
+  });
+
+  it('derives another id for the same row in another batch: uploading it again is a new instruction', () => {
+    const text = 'type,email\noffboard,a@example.com\n';
+    const first = parseCsvBatch(text, { receivedAt, batchId: 'b1' }).accepted[0];
+    const again = parseCsvBatch(text, { receivedAt, batchId: 'b2' }).accepted[0];
+    expect(first?.event.id).toMatch(/^csv-b1-[0-9a-f]{24}$/);
+    expect(again?.event.id).toMatch(/^csv-b2-[0-9a-f]{24}$/);
+  });
+
+  it('marks a row whose id was derived or whose occurred_at is the receipt time', () => {
+    const batch = parse(
+      'id,type,email,occurred_at\n,hire,a@example.com,\nx1,hire,b@example.com,2026-11-28T09:00:00Z\n',
     );
+    expect(
+      batch.accepted.map(({ derivedId, occurredAtDefaulted }) => ({ derivedId, occurredAtDefaulted })),
+    ).toEqual([
+      { derivedId: true, occurredAtDefaulted: true },
+      { derivedId: undefined, occurredAtDefaulted: undefined },
+    ]);
+  });
+
+  it('keeps every derived id printable ASCII and at most 128 characters, even for a 64-character batch id', () => {
+    const longest = 'b'.repeat(64);
+    const [row] = parseCsvBatch('type,email\nhire,a@example.com\n', {
+      receivedAt,
+      batchId: longest,
+    }).accepted;
+    expect(row?.event.id).toMatch(/^[\x21-\x7e]{1,128}$/);
   });
 
   it('derives different ids for rows that differ in type, employee, email, roles or occurred_at', () => {

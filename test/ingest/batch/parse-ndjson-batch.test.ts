@@ -3,13 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { parseNdjsonBatch } from '../../../functions/core/ingest/batch/parse-batch';
 
 const receivedAt = '2026-12-01T12:00:00Z';
+const batchId = 'b1';
 const sample = readFileSync(new URL('../../../samples/events.jsonl', import.meta.url), 'utf8');
 const event = (id: string, email = 'a@example.com') =>
   JSON.stringify({ id, type: 'hire', occurredAt: '2026-11-28T09:00:00Z', employee: { id: 'E1', email } });
 
 describe('parseNdjsonBatch', () => {
   it('parses the sample events, normalised, with their lines', () => {
-    const batch = parseNdjsonBatch(sample, { receivedAt });
+    const batch = parseNdjsonBatch(sample, { receivedAt, batchId });
     expect(batch.rejected).toEqual([]);
     expect(batch.accepted.map((row) => [row.line, row.event.id])).toEqual([
       [1, 'evt-0001'],
@@ -34,7 +35,7 @@ describe('parseNdjsonBatch', () => {
 
   it('skips blank lines but keeps counting them, with CRLF and a byte-order mark', () => {
     const text = `\uFEFF${event('e1')}\r\n\r\n   \r\n${event('e2')}\r\n\r\n`;
-    const batch = parseNdjsonBatch(text, { receivedAt });
+    const batch = parseNdjsonBatch(text, { receivedAt, batchId });
     expect(batch.rejected).toEqual([]);
     expect(batch.accepted.map((row) => [row.line, row.event.id])).toEqual([
       [1, 'e1'],
@@ -44,7 +45,7 @@ describe('parseNdjsonBatch', () => {
 
   it('rejects a line that is not JSON with the parse message and goes on', () => {
     const text = [event('e1'), '{"id": "e2", ', event('e3')].join('\n');
-    const batch = parseNdjsonBatch(text, { receivedAt });
+    const batch = parseNdjsonBatch(text, { receivedAt, batchId });
     expect(batch.accepted.map((row) => row.line)).toEqual([1, 3]);
     expect(batch.rejected).toEqual([{ line: 2, error: expect.stringMatching(/^invalid JSON: .+/) }]);
   });
@@ -60,7 +61,7 @@ describe('parseNdjsonBatch', () => {
       }),
       '[1, 2]',
     ].join('\n');
-    expect(parseNdjsonBatch(text, { receivedAt }).rejected).toEqual([
+    expect(parseNdjsonBatch(text, { receivedAt, batchId }).rejected).toEqual([
       {
         line: 2,
         error:
@@ -73,7 +74,7 @@ describe('parseNdjsonBatch', () => {
 
   it('rejects a repeated id, naming the first line', () => {
     const text = [event('e1'), event('e2'), event('e1', 'b@example.com')].join('\n');
-    expect(parseNdjsonBatch(text, { receivedAt }).rejected).toEqual([
+    expect(parseNdjsonBatch(text, { receivedAt, batchId }).rejected).toEqual([
       { line: 3, error: 'duplicate id of line 1 (e1)' },
     ]);
   });
@@ -84,8 +85,17 @@ describe('parseNdjsonBatch', () => {
       type: 'offboard',
       employee: { id: 'E1', email: 'a@example.com' },
     });
-    expect(parseNdjsonBatch(text, { receivedAt }).accepted[0]?.event.occurredAt).toBe(
+    expect(parseNdjsonBatch(text, { receivedAt, batchId }).accepted[0]?.event.occurredAt).toBe(
       '2026-12-01T12:00:00.000Z',
     );
+  });
+
+  it('marks a line whose occurredAt is the receipt time, which a resumed upload receives again later', () => {
+    const text = [
+      JSON.stringify({ id: 'e1', type: 'offboard', employee: { id: 'E1', email: 'a@example.com' } }),
+      event('e2'),
+    ].join('\n');
+    const batch = parseNdjsonBatch(text, { receivedAt, batchId });
+    expect(batch.accepted.map((row) => row.occurredAtDefaulted)).toEqual([true, undefined]);
   });
 });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type CanonicalEvent, parseCanonicalEvent } from '../../events/canonical-event';
 import { describeIssue } from '../../events/validation-issues';
 import { mapWithConcurrency } from '../map-with-concurrency';
+import { futureOccurredAtIssue } from '../occurred-at-bound';
 import type { BambooHrDirectory } from './bamboohr-directory';
 import { classifyBambooHrChange } from './classify-change';
 import { employeeFromFields } from './employee-from-fields';
@@ -15,14 +16,22 @@ export type MapBambooHrWebhookOptions = {
   labels?: Partial<BambooHrFieldLabels>;
   /** Looks up employees whose entry carries no fields (Created, Deleted) or no work email. */
   directory?: BambooHrDirectory;
-  /** When the delivery arrived (ISO-8601 with zone): the event time of entries without a usable timestamp. */
+  /**
+   * When the delivery arrived (ISO-8601 with zone): the event time of entries without a usable timestamp,
+   * and the clock a timestamp in the future is judged by.
+   */
   receivedAt: string;
 };
 
 /** An entry that produced no event, with what an operator can do about it. */
 export type SkippedBambooHrEntry = { employeeId: string; reason: string };
 
-export type BambooHrWebhookMapping = { events: CanonicalEvent[]; skipped: SkippedBambooHrEntry[] };
+export type BambooHrWebhookMapping = {
+  events: CanonicalEvent[];
+  skipped: SkippedBambooHrEntry[];
+  /** The BambooHR employee id of the entry behind each event, by event id: to report an event skipped later. */
+  entryIds: Map<string, string>;
+};
 
 type EntryOutcome = { event: CanonicalEvent } | { skip: string };
 type Context = { labels: BambooHrFieldLabels; directory: BambooHrDirectory | undefined; receivedAt: string };
@@ -56,10 +65,13 @@ export async function mapBambooHrWebhook(
     mapEntry(entry, context),
   );
 
-  const result: BambooHrWebhookMapping = { events: [], skipped: [] };
+  const result: BambooHrWebhookMapping = { events: [], skipped: [], entryIds: new Map() };
   outcomes.forEach((outcome, index) => {
-    if ('event' in outcome) result.events.push(outcome.event);
-    else result.skipped.push({ employeeId: employees[index]?.id ?? '', reason: outcome.skip });
+    const employeeId = employees[index]?.id ?? '';
+    if ('event' in outcome) {
+      result.events.push(outcome.event);
+      result.entryIds.set(outcome.event.id, employeeId);
+    } else result.skipped.push({ employeeId, reason: outcome.skip });
   });
   return result;
 }
@@ -68,6 +80,10 @@ async function mapEntry(entry: BambooHrWebhookEntry, context: Context): Promise<
   const { labels } = context;
   // Decide on what was posted first, so an irrelevant change costs no API call.
   const occurredAt = occurredAtOf(entry, context.receivedAt);
+  // Skipped like any other entry that cannot be an event: BambooHR would redeliver a refused delivery
+  // as it is, and the other entries are fine.
+  const future = futureOccurredAtIssue(occurredAt, Date.parse(context.receivedAt));
+  if (future) return { skip: `timestamp ${future.message}` };
   const posted = classifyBambooHrChange({ ...entry, labels, occurredAt });
   if ('skip' in posted) return posted;
 
@@ -83,7 +99,7 @@ async function mapEntry(entry: BambooHrWebhookEntry, context: Context): Promise<
     };
   }
   const parsed = parseCanonicalEvent({
-    id: bambooHrEventId(entry),
+    id: bambooHrEventId(entry, occurredAt),
     type: classification.type,
     occurredAt,
     employee: employeeFromFields(entry.id, email, fields.fields, labels),

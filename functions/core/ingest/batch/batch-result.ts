@@ -1,7 +1,7 @@
-import type { CanonicalEvent } from '../../events/canonical-event';
+import type { Submission } from '../id-conflicts';
 
 /** An accepted row and the physical line of the file it came from (1-based). */
-export type BatchRow = { line: number; event: CanonicalEvent };
+export type BatchRow = { line: number } & Submission;
 /** A row that is not an event, with the reason, so the uploader can fix that line and re-send. */
 export type RejectedRow = { line: number; error: string };
 export type ParsedBatch = { accepted: BatchRow[]; rejected: RejectedRow[] };
@@ -16,14 +16,14 @@ export class BatchCollector {
   readonly #rejected: RejectedRow[] = [];
   readonly #lineOfId = new Map<string, number>();
 
-  accept(line: number, event: CanonicalEvent): void {
-    const firstLine = this.#lineOfId.get(event.id);
+  accept(line: number, row: Submission): void {
+    const firstLine = this.#lineOfId.get(row.event.id);
     if (firstLine !== undefined) {
-      this.reject(line, `duplicate id of line ${firstLine} (${event.id})`);
+      this.reject(line, `duplicate id of line ${firstLine} (${row.event.id})`);
       return;
     }
-    this.#lineOfId.set(event.id, line);
-    this.#accepted.push({ line, event });
+    this.#lineOfId.set(row.event.id, line);
+    this.#accepted.push({ line, ...row });
   }
 
   reject(line: number, error: string): void {
@@ -34,3 +34,9 @@ export class BatchCollector {
     return { accepted: this.#accepted, rejected: this.#rejected };
   }
 }
+
+/**
+ * What a parser needs besides the text: when the file arrived (the time of rows that give none, and the
+ * clock future times are checked against) and the batch it belongs to (part of every derived id).
+ */
+export type BatchParseOptions = { receivedAt: string; batchId: string };

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { DERIVED_ID_PREFIXES } from '../reserved-ids';
 
 /** What makes two CSV rows the same event; the other cells describe the person, not the event. */
 export type CsvEventContent = {
@@ -7,15 +8,17 @@ export type CsvEventContent = {
   email: string | undefined;
   roles: readonly string[] | undefined;
   resourceRoles: readonly { resourceType: string; roles: readonly string[] }[] | undefined;
-  /** Only when the row gives one: the receipt time changes on every upload and would defeat dedupe. */
+  /** Only when the row gives one: the receipt time changes when an upload resumes, and must still dedupe. */
   occurredAt: string | undefined;
 };
 
 /**
- * A stable id for a row that has none, so that re-sending the same file (a resumed or repeated upload)
- * yields the same ids and the queue and event store drop the repeats. Role order is not significant.
+ * A stable id for a row that has none: `csv-<batch id>-<24 hex>`, at most 93 printable ASCII characters.
+ * Within one batch the same row gets the same id, so a resumed upload (the CLI sends the same batch id)
+ * drops the rows already sent; the same row in a new batch is a new instruction (an offboard sent again
+ * after a rehire must apply) and gets a new id. Role order is not significant.
  */
-export function deriveCsvEventId(content: CsvEventContent): string {
+export function deriveCsvEventId(content: CsvEventContent, batchId: string): string {
   const normalised = JSON.stringify([
     content.type ?? null,
     content.employeeId ?? null,
@@ -28,7 +31,10 @@ export function deriveCsvEventId(content: CsvEventContent): string {
       : null,
     content.occurredAt ?? null,
   ]).normalize('NFC'); // as the canonical parse does, so both spellings of "é" give one id
-  return `csv-${createHash('sha256').update(normalised).digest('hex').slice(0, 24)}`;
+  const digest = createHash('sha256').update(normalised).digest('hex').slice(0, 24);
+  // Batch ids are 1-64 of [A-Za-z0-9._-] (POST /batch checks), and the digest has a fixed length, so no two
+  // batches share an id.
+  return `${DERIVED_ID_PREFIXES.batch}${batchId}-${digest}`;
 }
 
 const sortedUnique = (values: readonly string[]): string[] => [...new Set(values)].sort(compare);

@@ -1,5 +1,5 @@
 import { BatchFormatError } from './batch-format-error';
-import { BatchCollector, type ParsedBatch } from './batch-result';
+import { BatchCollector, type BatchParseOptions, type ParsedBatch } from './batch-result';
 import { CSV_COLUMNS } from './csv-columns';
 import { readCsvHeader } from './csv-header';
 import { type CsvRecord, readCsvRecords } from './csv-records';
@@ -10,7 +10,7 @@ import { csvRowToEvent } from './csv-row-event';
  * Bad rows are rejected one by one with their line; a file that cannot be read at all (bad header,
  * broken quoting) throws BatchFormatError.
  */
-export function parseCsvBatch(text: string, options: { receivedAt: string }): ParsedBatch {
+export function parseCsvBatch(text: string, options: BatchParseOptions): ParsedBatch {
   const records = readCsvRecords(text);
   const headerIndex = records.findIndex((record) => !isBlank(record));
   if (headerIndex === -1) {
@@ -31,8 +31,8 @@ export function parseCsvBatch(text: string, options: { receivedAt: string }): Pa
       );
       continue;
     }
-    const row = csvRowToEvent(record.cells, header, options.receivedAt);
-    if (row.ok) batch.accept(record.line, row.event);
+    const row = csvRowToEvent(record.cells, header, options);
+    if (row.ok) batch.accept(record.line, row.row);
     else batch.reject(record.line, row.error);
   }
   return batch.result();

@@ -7,6 +7,7 @@ import type { BambooHrFieldLabels } from '../bamboohr/field-labels';
 import { mapBambooHrWebhook } from '../bamboohr/map-webhook';
 import { verifyBambooHrSignature } from '../bamboohr/verify-signature';
 import { type IngestRequest, type IngestResponse, json, problem } from '../http';
+import { idConflictCheck } from '../id-conflicts';
 import type { IngestDeps } from '../ingest-deps';
 import { MAX_WEBHOOK_BODY_BYTES, mib } from '../limits';
 import { readJson } from '../read-json';
@@ -21,6 +22,8 @@ export type BambooHrIngestOptions = {
   /** Replaces the HTTP directory (tests). */
   directory?: BambooHrDirectory;
 };
+
+const SOURCE = 'bamboohr';
 
 /** POST /webhooks/bamboohr: BambooHR global (field-based) webhooks, authenticated by their own signature. */
 export async function postBamboohr(request: IngestRequest, deps: IngestDeps): Promise<IngestResponse> {
@@ -54,8 +57,21 @@ export async function postBamboohr(request: IngestRequest, deps: IngestDeps): Pr
       ...(deps.bamboohr?.labels ? { labels: deps.bamboohr.labels } : {}),
       ...(directory ? { directory } : {}),
     });
-    const events = mapped.events.length > 0 ? await acceptEvents(mapped.events, 'bamboohr', deps) : [];
-    return json(202, { events, skipped: mapped.skipped });
+    // Every BambooHR id is derived from the delivery, so an id already recorded is a redelivery, unless
+    // another source recorded it (only possible before `bamboohr-` ids were reserved). Such an entry is
+    // skipped, not refused: BambooHR would redeliver a refused delivery as it is, again and again.
+    const check = idConflictCheck(
+      SOURCE,
+      mapped.events.map((event) => ({ event, derivedId: true })),
+    );
+    const answers = mapped.events.length > 0 ? await acceptEvents(mapped.events, SOURCE, deps, check) : [];
+    const conflicts = answers.flatMap(({ id, conflict }) =>
+      conflict === undefined ? [] : [{ employeeId: mapped.entryIds.get(id) ?? '', reason: conflict }],
+    );
+    return json(202, {
+      events: answers.filter((answer) => answer.conflict === undefined),
+      skipped: [...mapped.skipped, ...conflicts],
+    });
   } catch (error) {
     if (error instanceof ValidationError) {
       return problem(400, { error: 'invalid_webhook', message: error.message, issues: error.issues });

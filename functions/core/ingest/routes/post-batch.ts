@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { EnqueueError } from '../../queue/event-queue';
 import { acceptEvents } from '../accept-events';
+import type { BatchParseOptions, BatchRow, RejectedRow } from '../batch/batch-result';
 import { BatchFormatError, type ParsedBatch, parseCsvBatch, parseNdjsonBatch } from '../batch/parse-batch';
 import { type IngestRequest, type IngestResponse, json, mediaTypeOf, problem } from '../http';
+import { findIdConflicts, idConflictCheck } from '../id-conflicts';
 import type { IngestDeps } from '../ingest-deps';
 import { MAX_BATCH_BODY_BYTES, MAX_BATCH_ROWS, mib } from '../limits';
 import { serviceUnavailable } from './guards';
 
-const PARSERS: Record<string, (text: string, options: { receivedAt: string }) => ParsedBatch> = {
+const PARSERS: Record<string, (text: string, options: BatchParseOptions) => ParsedBatch> = {
   'text/csv': parseCsvBatch,
   'application/x-ndjson': parseNdjsonBatch,
   'application/ndjson': parseNdjsonBatch,
@@ -18,7 +20,8 @@ const BATCH_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /**
  * POST /batch: CSV or JSON lines. Valid rows are accepted and invalid ones reported by line; with
  * `?strict=true` one invalid row rejects the whole file. `?batchId=` names the batch (the CLI sends one so
- * a resumed upload keeps its name); otherwise one is made up.
+ * a resumed upload keeps its name, and its rows their derived ids); otherwise one is made up. A row whose
+ * id is already recorded for another source or a different event is rejected like an invalid row.
  */
 export async function postBatch(request: IngestRequest, deps: IngestDeps): Promise<IngestResponse> {
   if (request.body.length > MAX_BATCH_BODY_BYTES) {
@@ -50,41 +53,65 @@ export async function postBatch(request: IngestRequest, deps: IngestDeps): Promi
   try {
     parsed = parse(request.body.toString('utf8'), {
       receivedAt: new Date((deps.now ?? Date.now)()).toISOString(),
+      batchId,
     });
   } catch (error) {
     if (error instanceof BatchFormatError)
       return problem(400, { error: 'malformed_batch', message: error.message });
     throw error;
   }
-  const rows = parsed.accepted.length + parsed.rejected.length;
-  if (rows > MAX_BATCH_ROWS) {
+  const rowCount = parsed.accepted.length + parsed.rejected.length;
+  if (rowCount > MAX_BATCH_ROWS) {
     return problem(413, {
       error: 'too_many_rows',
-      message: `${rows} rows; at most ${MAX_BATCH_ROWS} per request. npx hr-provisioning batch <file> sends a file of any size in chunks`,
+      message: `${rowCount} rows; at most ${MAX_BATCH_ROWS} per request. npx hr-provisioning batch <file> sends a file of any size in chunks`,
     });
   }
-  if (strict && parsed.rejected.length > 0) {
+  const source = `batch:${batchId}`;
+  const check = idConflictCheck(source, parsed.accepted);
+  // Strict mode must find conflicts before recording anything; otherwise recording finds them (an id
+  // already recorded is left as it is), which saves a read per row.
+  const known = strict
+    ? await findIdConflicts(
+        parsed.accepted.map((row) => row.event),
+        check,
+        deps.store,
+      )
+    : new Map<string, string>();
+  if (strict && parsed.rejected.length + known.size > 0) {
+    const rejected = byLine([...parsed.rejected, ...conflictsOf(parsed.accepted, known)]);
     return problem(422, {
       error: 'rejected_rows',
-      message: `${parsed.rejected.length} row(s) are invalid and strict mode is on: nothing was accepted`,
-      rejected: parsed.rejected,
+      message: `${rejected.length} row(s) were rejected and strict mode is on: nothing was accepted`,
+      rejected,
     });
   }
   try {
     const events = await acceptEvents(
       parsed.accepted.map((row) => row.event),
-      `batch:${batchId}`,
+      source,
       deps,
+      check,
     );
+    const conflicts = new Map(events.flatMap((e) => (e.conflict === undefined ? [] : [[e.id, e.conflict]])));
     const duplicates = events.filter((e) => e.duplicate).length;
     return json(202, {
       batchId,
-      accepted: events.length - duplicates,
+      accepted: events.length - duplicates - conflicts.size,
       duplicates,
-      rejected: parsed.rejected,
+      rejected: byLine([...parsed.rejected, ...conflictsOf(parsed.accepted, conflicts)]),
     });
   } catch (error) {
     if (error instanceof EnqueueError) return serviceUnavailable(error, deps);
     throw error;
   }
 }
+
+function conflictsOf(rows: readonly BatchRow[], conflicts: ReadonlyMap<string, string>): RejectedRow[] {
+  return rows.flatMap((row) => {
+    const error = conflicts.get(row.event.id);
+    return error === undefined ? [] : [{ line: row.line, error }];
+  });
+}
+
+const byLine = (rows: RejectedRow[]): RejectedRow[] => rows.sort((a, b) => a.line - b.line);
