@@ -54,6 +54,8 @@ const environmentSchema = z.object({
   MAX_RECEIVE_COUNT: positiveInt(5),
   VISIBILITY_TIMEOUT_SECONDS: positiveInt(180),
   RETENTION_DAYS: positiveInt(30),
+  /** How long a create that may have happened (timeout, 5xx, crash) holds back another create of the account. */
+  UNKNOWN_CREATE_BOUND_SECONDS: positiveInt(120),
   LOG_LEVEL: optional.pipe(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO')),
 });
 

@@ -76,6 +76,7 @@ export async function startRuntime(config: LocalConfig, log: Log = loggerFor(con
     // Longer than one step can take with the client's retries, shorter than the visibility timeout.
     leaseMs: Math.min(config.VISIBILITY_TIMEOUT_SECONDS * 1000, config.TFY_TIMEOUT_MS * 5),
     notVisibleRetryMs: 2_000,
+    unknownCreateBoundMs: config.UNKNOWN_CREATE_BOUND_SECONDS * 1000,
   };
 
   const workers = new WorkerPool(queue, {

@@ -41,6 +41,8 @@ export const workerEnvironment = z.object({
   TFY_TIMEOUT_MS: number(20_000),
   MAX_RECEIVE_COUNT: number(5),
   RETENTION_DAYS: number(30),
+  /** How long a create that may have happened (timeout, 5xx, crash) holds back another create of the account. */
+  UNKNOWN_CREATE_BOUND_SECONDS: number(120),
 });
 
 /** Reads a function's environment at cold start; a misconfigured function fails at once, naming the variable. */

@@ -34,6 +34,7 @@ export function workerDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env):
       // Longer than a step can take with the client's retries (timeout × attempts), shorter than visibility.
       leaseMs: config.TFY_TIMEOUT_MS * 5,
       notVisibleRetryMs: 5_000,
+      unknownCreateBoundMs: config.UNKNOWN_CREATE_BOUND_SECONDS * 1000,
     },
     log: powertoolsLog(logger),
     maxReceiveCount: config.MAX_RECEIVE_COUNT,

@@ -29,6 +29,9 @@ const env = () => ({
   TFY_API_KEY: sandbox.apiKey,
   TFY_RATE_LIMIT_RPS: '150',
   WORKER_CONCURRENCY: '8',
+  // A create in flight at the kill -9 may have happened: its next delivery waits this long for the account
+  // to appear before creating again. Short here, so the test does not wait out the two-minute default.
+  UNKNOWN_CREATE_BOUND_SECONDS: '2',
 });
 
 function batchCsv(): string {

@@ -53,17 +53,26 @@ const scenarioArb = fc.array(specArb, { minLength: 1, maxLength: 10 }).chain((sp
 
 type ModelUser = { exists: boolean; active: boolean; roles: string[] };
 
-/** The oracle: one employee's events applied in order, each only if not older than the last applied. */
+/**
+ * The oracle: one employee's events applied in order, each only if not older than the last applied. Once
+ * offboarded, a person comes back only with a hire: a role change neither reactivates nor creates them.
+ */
 function expectedState(events: CanonicalEvent[]): ModelUser {
   let state: ModelUser = { exists: false, active: false, roles: [] };
   let newest = '';
+  let offboarded = false;
   for (const e of events) {
     if (e.occurredAt < newest) continue;
     newest = e.occurredAt;
     const roles = e.roles ?? [];
     if (e.type === 'offboard') {
+      offboarded = true;
       if (state.exists) state = { ...state, active: false };
-    } else if (!state.exists) {
+      continue;
+    }
+    if (e.type === 'role_change' && offboarded) continue;
+    offboarded = false;
+    if (!state.exists) {
       state = { exists: true, active: true, roles };
     } else if (state.active || e.type === 'hire') {
       state = { exists: true, active: true, roles };
@@ -115,7 +124,8 @@ async function runScenario(sandbox: Sandbox, scenario: Scenario, newStore: () =>
     const e = events[arrival.spec];
     if (!e || accepted.has(e.id)) continue;
     accepted.add(e.id);
-    await store.events.accept(e, { source: 'test', at: new Date(clock).toISOString() });
+    const sequence = await store.events.reserveSequences(1);
+    await store.events.accept(e, { source: 'test', at: new Date(clock).toISOString(), sequence });
     const group = groups.get(e.employee.email) ?? [];
     group.push({ event: e, redeliverAfter: arrival.redeliverAfter });
     groups.set(e.employee.email, group);

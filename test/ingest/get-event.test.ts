@@ -207,7 +207,7 @@ describe('GET /events', () => {
     const ingest = ingestFor();
     const parsed = parseCanonicalEvent(hireEvent('evt-r'));
     if (!parsed.ok) throw new Error('invalid test event');
-    await ingest.store.accept(parsed.event, { source: 'redrive', at: '2026-11-29T09:00:00Z' });
+    await ingest.store.accept(parsed.event, { source: 'redrive', at: '2026-11-29T09:00:00Z', sequence: 1 });
     const response = await ingest.call(get('/events', bearer(), { status: 'queued' }));
 
     expect(response.json.events).toEqual([expect.objectContaining({ id: 'evt-r', source: 'redrive' })]);

@@ -70,11 +70,7 @@ describe('POST /webhooks/bamboohr', () => {
       skipped: [],
     });
     expect(directory.lookedUp).toEqual(['4023']);
-    expect(ingest.queue.sent.map((m) => m.groupId)).toEqual([
-      'ada.lovelace@example.com',
-      'grace.hopper@example.com',
-      'alan.turing@example.com',
-    ]);
+    expect(ingest.queue.sent.map((m) => m.groupId)).toEqual(['id:E1001', 'id:E1002', 'id:E1003']);
     const bodies = ingest.queue.sent.map((m) => JSON.parse(m.body) as Sent);
     expect(bodies.map((b) => b.type)).toEqual(['role_change', 'offboard', 'hire']);
     expect(bodies[2]?.employee).toMatchObject({

@@ -46,10 +46,10 @@ describe('POST /batch: CSV', () => {
     });
     expect(sentIds(ingest.queue)).toEqual(['b-0001', 'b-0002', 'b-0003', 'b-0004']);
     expect(ingest.queue.sent.map((m) => [m.groupId, m.deduplicationId])).toEqual([
-      ['alan.turing@example.com', 'b-0001'],
-      ['katherine.johnson@example.com', 'b-0002'],
-      ["o'brien.sean@example.com", 'b-0003'],
-      ['leaver@example.com', 'b-0004'],
+      ['id:E2001', 'b-0001'],
+      ['id:E2002', 'b-0002'],
+      ['id:E2003', 'b-0003'],
+      ['id:E0999', 'b-0004'],
     ]);
     const quoted = JSON.parse(ingest.queue.sent[2]?.body ?? '') as { employee: Record<string, string> };
     expect(quoted.employee).toMatchObject({ name: "Seán O'Brien", title: 'Analyst, Senior' });
@@ -127,7 +127,7 @@ describe('POST /batch: JSON lines', () => {
     expect(response.status).toBe(202);
     expect(response.json).toEqual({ batchId: 'j1', accepted: 5, duplicates: 0, rejected: [] });
     expect(sentIds(ingest.queue)).toEqual(['evt-0001', 'evt-0002', 'evt-0003', 'evt-0004', 'evt-0005']);
-    expect(ingest.queue.sent[1]?.groupId).toBe('grace.hopper@example.com');
+    expect(ingest.queue.sent[1]?.groupId).toBe('id:E1002');
     expect(ingest.queue.sent[1]?.body).toContain('"email":"grace.hopper@example.com"');
   });
 

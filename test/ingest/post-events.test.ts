@@ -26,7 +26,7 @@ describe('POST /events: accepting', () => {
     expect(response.json).toEqual({ events: [{ id: 'evt-1', status: 'queued' }] });
     expect(ingest.queue.sent).toHaveLength(1);
     const [message] = ingest.queue.sent;
-    expect(message).toMatchObject({ eventId: 'evt-1', groupId: 'ada@example.com', deduplicationId: 'evt-1' });
+    expect(message).toMatchObject({ eventId: 'evt-1', groupId: 'id:E-evt-1', deduplicationId: 'evt-1' });
     // The body is the normalised canonical event: lower-cased email, one UTC form of the time.
     expect(JSON.parse(message?.body ?? '')).toEqual({
       id: 'evt-1',
@@ -47,13 +47,13 @@ describe('POST /events: accepting', () => {
     const ids = ['evt-0001', 'evt-0002', 'evt-0003', 'evt-0004', 'evt-0005'];
     expect(response.json).toEqual({ events: ids.map((id) => ({ id, status: 'queued' })) });
     expect(sentIds(ingest.queue)).toEqual(ids);
-    // E1002's mixed-case email and its later lower-case events land in one group, so they stay in order.
+    // One group per person (the HR employee id): E1002's events stay in order whatever the email's case.
     expect(ingest.queue.sent.map((m) => m.groupId)).toEqual([
-      'ada.lovelace@example.com',
-      'grace.hopper@example.com',
-      'ada.lovelace@example.com',
-      'grace.hopper@example.com',
-      'grace.hopper@example.com',
+      'id:E1001',
+      'id:E1002',
+      'id:E1001',
+      'id:E1002',
+      'id:E1002',
     ]);
     const grace = JSON.parse(ingest.queue.sent[1]?.body ?? '') as { employee: { email: string } };
     expect(grace.employee.email).toBe('grace.hopper@example.com');
@@ -170,7 +170,7 @@ describe('POST /events: idempotency', () => {
     // What a crash between recording and enqueueing leaves: the record, not enqueued, and no message.
     const parsed = parseCanonicalEvent(hireEvent('evt-1'));
     if (!parsed.ok) throw new Error('the test event is invalid');
-    await ingest.store.accept(parsed.event, { source: 'events', at: '2026-11-29T09:00:01Z' });
+    await ingest.store.accept(parsed.event, { source: 'events', at: '2026-11-29T09:00:01Z', sequence: 1 });
     expect(await ingest.store.get('evt-1')).toMatchObject({ enqueued: false });
 
     const response = await ingest.call(jsonRequest('/events', hireEvent('evt-1')));

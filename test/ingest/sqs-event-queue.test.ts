@@ -276,18 +276,44 @@ describe('messageOf (the queue contract)', () => {
     return parsed.event;
   };
 
-  it('groups by the lower-cased email and deduplicates by the event id; the body is the canonical event', () => {
+  it('groups by the person (the HR employee id) and deduplicates by the event id; the body is the canonical event', () => {
     const event = eventOf(hireEvent('evt-7', '  Ada@Example.COM '));
     const out = messageOf(event);
 
-    expect(out).toMatchObject({ eventId: 'evt-7', groupId: 'ada@example.com', deduplicationId: 'evt-7' });
+    expect(out).toMatchObject({ eventId: 'evt-7', groupId: 'id:E-evt-7', deduplicationId: 'evt-7' });
     expect(JSON.parse(out.body)).toEqual(event);
     expect(event.employee.email).toBe('ada@example.com');
   });
 
-  it('hashes an email SQS would not take as a group id', () => {
-    const out = messageOf(eventOf(hireEvent('evt-8', 'jürgen@example.com')));
-    expect(out.groupId).toMatch(/^sha256:[0-9a-f]{64}$/);
+  it('hashes a person key SQS would not take as a group id', () => {
+    const byEmail = {
+      ...hireEvent('evt-8', 'jürgen@example.com'),
+      employee: { id: 'jürgen@example.com', email: 'jürgen@example.com' },
+    };
+    expect(messageOf(eventOf(byEmail)).groupId).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const byId = {
+      ...hireEvent('evt-9', 'j@example.com'),
+      employee: { id: 'Jürgen-7', email: 'j@example.com' },
+    };
+    expect(messageOf(eventOf(byId)).groupId).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it('keeps one group for a person across an email change, and groups an email-only person by the email', () => {
+    const before = {
+      ...hireEvent('evt-10', 'old@example.com'),
+      employee: { id: 'E7', email: 'old@example.com' },
+    };
+    const after = {
+      ...hireEvent('evt-11', 'new@example.com'),
+      employee: { id: 'E7', email: 'new@example.com' },
+    };
+    expect(messageOf(eventOf(before)).groupId).toBe('id:E7');
+    expect(messageOf(eventOf(after)).groupId).toBe('id:E7');
+    const emailOnly = {
+      ...hireEvent('evt-12', 'x@example.com'),
+      employee: { id: 'X@Example.com', email: 'x@example.com' },
+    };
+    expect(messageOf(eventOf(emailOnly)).groupId).toBe('email:x@example.com');
   });
 
   it('writes a body SQS accepts: no U+FFFE or U+FFFF, which JSON.stringify leaves as they are', () => {
@@ -322,7 +348,7 @@ describe('ingest over SqsEventQueue', () => {
 
     expect(response.status).toBe(202);
     const [entry] = calls().flat();
-    expect(entry).toMatchObject({ MessageGroupId: 'ada@example.com', MessageDeduplicationId: 'evt-1' });
+    expect(entry).toMatchObject({ MessageGroupId: 'id:E-evt-1', MessageDeduplicationId: 'evt-1' });
     expect(JSON.parse(entry?.MessageBody ?? '')).toMatchObject({
       id: 'evt-1',
       employee: { email: 'ada@example.com' },

@@ -74,7 +74,7 @@ describe('ingest λ behind a REST API (v1 events)', () => {
     });
     expect(sentEntries()).toEqual([
       expect.objectContaining({
-        MessageGroupId: 'ada@example.com',
+        MessageGroupId: 'id:E-lambda-1',
         MessageDeduplicationId: 'lambda-1',
         MessageBody: expect.stringContaining('"email":"ada@example.com"'),
       }),
@@ -169,7 +169,7 @@ describe('ingest λ behind an HTTP API (v2 events)', () => {
       statusCode: 202,
       json: { events: [{ id: 'lambda-v2', status: 'queued' }] },
     });
-    expect(sentEntries().map((e) => e.MessageGroupId)).toEqual(['v2@example.com']);
+    expect(sentEntries().map((e) => e.MessageGroupId)).toEqual(['id:E-lambda-v2']);
   });
 
   it('rejects a replayed signature (timestamp outside five minutes) without enqueueing', async () => {

@@ -1,9 +1,10 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createDynamoDbStateStore,
+  emailOwnerItemKey,
   eventItemKey,
-  highWaterMarkItemKey,
+  personItemKey,
   StateStoreError,
   stepItemKey,
 } from '../../functions/core/adapters/dynamodb';
@@ -58,7 +59,7 @@ describe('DynamoDB state store specifics', () => {
 
   describe('item layout and TTL', () => {
     it('keeps an event under EVENT#<id>/EVENT without a TTL until it reaches a terminal status', async () => {
-      await store.events.accept(canonicalEvent('evt-1'), { source: 'events', at: AT });
+      await store.events.accept(canonicalEvent('evt-1'), { source: 'events', at: AT, sequence: 1 });
       await store.events.startAttempt(canonicalEvent('evt-1'), AT);
       expect(await rawItem({ pk: 'EVENT#evt-1', sk: 'EVENT' })).toMatchObject({ status: 'running' });
       expect((await rawItem(eventItemKey('evt-1')))?.expiresAt).toBeUndefined();
@@ -108,10 +109,59 @@ describe('DynamoDB state store specifics', () => {
       });
     });
 
-    it('keeps high-water marks under EMPLOYEE#<key>/HWM without a TTL: they outlive the events', async () => {
-      await store.employees.advance('ada@example.com', { occurredAt: AT, eventId: 'evt-1' });
-      const item = await rawItem({ pk: 'EMPLOYEE#ada@example.com', sk: 'HWM' });
-      expect(item).toEqual({ ...highWaterMarkItemKey('ada@example.com'), occurredAt: AT, eventId: 'evt-1' });
+    it('keeps people under PERSON#<key>/PERSON and owners under EMAIL#<email>/OWNER without a TTL', async () => {
+      await store.events.accept(canonicalEvent('evt-1'), { source: 'events', at: AT, sequence: 3 });
+      await store.people.link('id:E1', 'ada@example.com', undefined);
+      const mark = { at: AT, sequence: 3, eventId: 'evt-1' };
+      await store.recordSuccess(
+        'evt-1',
+        { at: AT },
+        { personKey: 'id:E1', mark, status: 'active', current: 'ada@example.com' },
+      );
+      expect(await rawItem(personItemKey('id:E1'))).toEqual({
+        ...personItemKey('id:E1'),
+        markAt: AT,
+        markSequence: 3,
+        markEventId: 'evt-1',
+        status: 'active',
+        accounts: ['ada@example.com'],
+      });
+      expect(await rawItem(emailOwnerItemKey('ada@example.com'))).toEqual({
+        ...emailOwnerItemKey('ada@example.com'),
+        personKey: 'id:E1',
+      });
+    });
+
+    it('reads a mark written per email by the first release as a legacy mark', async () => {
+      await dynamo.client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { pk: 'EMPLOYEE#ada@example.com', sk: 'HWM', occurredAt: AT, eventId: 'evt-old' },
+        }),
+      );
+      expect(await store.people.legacyMark('ada@example.com')).toEqual({
+        at: AT,
+        sequence: 0,
+        eventId: 'evt-old',
+      });
+      expect(await store.people.legacyMark('bob@example.com')).toBeUndefined();
+    });
+
+    it('lets a ledger claim from before claimedAtMs existed be taken over whatever the bound', async () => {
+      await dynamo.client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { ...stepItemKey('evt-old', 'create'), state: 'claimed', owner: 'dead', leaseUntilMs: 0 },
+        }),
+      );
+      expect(
+        await store.ledger.claim('evt-old', 'create', {
+          owner: 'w',
+          nowMs: 1,
+          leaseMs: 10,
+          unknownBoundMs: 60_000,
+        }),
+      ).toEqual({ state: 'claimed' });
     });
   });
 
@@ -139,7 +189,11 @@ describe('DynamoDB state store specifics', () => {
     it('creates an event once when both accept it', async () => {
       const results = await Promise.all(
         Array.from({ length: 6 }, (_, i) =>
-          (i % 2 ? store : other).events.accept(canonicalEvent('evt-1'), { source: `s${i}`, at: AT }),
+          (i % 2 ? store : other).events.accept(canonicalEvent('evt-1'), {
+            source: `s${i}`,
+            at: AT,
+            sequence: i,
+          }),
         ),
       );
       expect(results.filter((r) => r.created)).toHaveLength(1);
@@ -162,20 +216,44 @@ describe('DynamoDB state store specifics', () => {
 
     it('keeps the newest mark', async () => {
       const marks = Array.from({ length: 12 }, (_, i) => ({
-        occurredAt: new Date(NOW_MS + ((i * 5) % 12) * 1_000).toISOString(),
+        at: new Date(NOW_MS + ((i * 5) % 12) * 1_000).toISOString(),
+        sequence: (i * 5) % 12,
         eventId: `e${(i * 5) % 12}`,
       }));
-      await Promise.all(marks.map((m, i) => (i % 2 ? store : other).employees.advance('ada@example.com', m)));
-      expect(await store.employees.get('ada@example.com')).toEqual({
-        occurredAt: new Date(NOW_MS + 11_000).toISOString(),
-        eventId: 'e11',
-      });
+      for (const m of marks)
+        await store.events.accept(canonicalEvent(m.eventId), {
+          source: 'events',
+          at: AT,
+          sequence: m.sequence,
+        });
+      const results = await Promise.all(
+        marks.map((mark, i) =>
+          (i % 2 ? store : other)
+            .recordSuccess(
+              mark.eventId,
+              { at: AT },
+              {
+                personKey: 'id:E1',
+                mark,
+                status: 'active',
+                current: 'ada@example.com',
+              },
+            )
+            .catch((error: unknown) => error),
+        ),
+      );
+      // A write that kept losing gives up with a StateStoreError (the event is retried); none overwrites a newer mark.
+      for (const result of results)
+        if (result instanceof Error) expect(result).toBeInstanceOf(StateStoreError);
+      const newest = (await store.people.get('id:E1'))?.mark;
+      const applied = marks.filter((_, i) => !(results[i] instanceof Error));
+      expect(newest?.eventId).toBe(`e${Math.max(...applied.map((m) => m.sequence))}`);
     });
   });
 
   describe('steps cap', () => {
     it(`keeps the newest ${MAX_STORED_STEPS} steps, in order`, async () => {
-      await store.events.accept(canonicalEvent('evt-1'), { source: 'events', at: AT });
+      await store.events.accept(canonicalEvent('evt-1'), { source: 'events', at: AT, sequence: 1 });
       const total = MAX_STORED_STEPS + 5;
       for (let i = 0; i < total; i++)
         await store.events.addStep('evt-1', stepRecord(`s${i}`, { attempt: i }));
@@ -188,7 +266,7 @@ describe('DynamoDB state store specifics', () => {
     });
 
     it('loses no step when appends race at the cap', async () => {
-      await store.events.accept(canonicalEvent('evt-1'), { source: 'events', at: AT });
+      await store.events.accept(canonicalEvent('evt-1'), { source: 'events', at: AT, sequence: 1 });
       for (let i = 0; i < MAX_STORED_STEPS - 2; i++) await store.events.addStep('evt-1', stepRecord(`s${i}`));
       const other = createDynamoDbStateStore({ client: dynamo.createClient(), tableName, now: () => NOW_MS });
       await Promise.all(
@@ -203,7 +281,7 @@ describe('DynamoDB state store specifics', () => {
     });
 
     it('cuts a step error that would bloat the item', async () => {
-      await store.events.accept(canonicalEvent('evt-1'), { source: 'events', at: AT });
+      await store.events.accept(canonicalEvent('evt-1'), { source: 'events', at: AT, sequence: 1 });
       await store.events.addStep('evt-1', stepRecord('create', { error: 'x'.repeat(100_000) }));
       const [step] = (await store.events.get('evt-1'))?.steps ?? [];
       expect(step?.error).toHaveLength(MAX_STEP_ERROR_LENGTH);
@@ -215,10 +293,10 @@ describe('DynamoDB state store specifics', () => {
     const seed = async (count: number) => {
       for (let i = 0; i < count; i++) {
         const id = `evt-${i}`;
-        await store.events.accept(canonicalEvent(id), { source: 'events', at: AT });
+        await store.events.accept(canonicalEvent(id), { source: 'events', at: AT, sequence: 1 });
         // Ledger entries and marks share the table; the sparse index keeps them out of every listing.
         await store.ledger.claim(id, 'create', { owner: 'a', nowMs: NOW_MS, leaseMs: 1 });
-        await store.employees.advance(`e${i}@example.com`, { occurredAt: AT, eventId: id });
+        await store.people.link(`id:E${i}`, `e${i}@example.com`, undefined);
         if (i % 3 === 0) await store.events.finish(id, { status: 'failed', at: AT, error: 'x' });
       }
     };
@@ -280,8 +358,8 @@ describe('DynamoDB state store specifics', () => {
       });
       const saving = createDynamoDbStateStore({ client, tableName, now: () => NOW_MS });
       await saving.ledger.claim('evt-1', 'create', { owner: 'a', nowMs: 0, leaseMs: 1_000 });
-      await saving.events.accept(canonicalEvent('evt-1'), { source: 'events', at: AT });
-      await saving.employees.advance('ada@example.com', { occurredAt: AT, eventId: 'evt-1' });
+      await saving.events.accept(canonicalEvent('evt-1'), { source: 'events', at: AT, sequence: 1 });
+      await saving.people.link('id:E1', 'ada@example.com', undefined);
       commands.length = 0;
 
       expect(await saving.ledger.claim('evt-1', 'create', { owner: 'b', nowMs: 0, leaseMs: 1_000 })).toEqual({
@@ -289,14 +367,13 @@ describe('DynamoDB state store specifics', () => {
         untilMs: 1_000,
       });
       expect(
-        (await saving.events.accept(canonicalEvent('evt-1'), { source: 'other', at: AT })).record.source,
+        (await saving.events.accept(canonicalEvent('evt-1'), { source: 'other', at: AT, sequence: 1 })).record
+          .source,
       ).toBe('events');
-      expect(
-        await saving.employees.advance('ada@example.com', {
-          occurredAt: '2026-01-01T00:00:00.000Z',
-          eventId: 'x',
-        }),
-      ).toEqual({ applied: false, newest: { occurredAt: AT, eventId: 'evt-1' } });
+      expect(await saving.people.link('id:E2', 'ada@example.com', undefined)).toEqual({
+        linked: false,
+        owner: 'id:E1',
+      });
 
       expect(commands).toEqual(['UpdateItemCommand', 'PutItemCommand', 'UpdateItemCommand']);
     });

@@ -33,15 +33,15 @@ for (let i = 0; ; i++) {
   const id = 'evt-' + String(i).padStart(6, '0');
   const occurredAt = new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString();
   const event = { id, type: 'hire', occurredAt, employee: { id: 'E' + i, email: 'e' + i + '@example.com' } };
-  await store.events.accept(event, { source: 'events', at });
+  await store.events.accept(event, { source: 'events', at, sequence: 1 });
   await store.events.markEnqueued(id, at);
   await store.events.startAttempt(event, at);
   await store.ledger.claim(id, 'create', { owner: 'w', nowMs: Date.now(), leaseMs: 60000 });
   const step = { key: 'create', action: 'invite', outcome: 'done', attempt: 1, startedAt: at, durationMs: 1 };
   await store.events.addStep(id, step);
   await store.ledger.complete(id, 'create', 'w', at);
-  await store.employees.advance('e' + i + '@example.com', { occurredAt, eventId: id });
-  await store.events.finish(id, { status: 'succeeded', at });
+  const person = { personKey: 'id:E' + i, mark: { at: occurredAt, sequence: i, eventId: id }, status: 'active', current: 'e' + i + '@example.com' };
+  await store.recordSuccess(id, { at }, person);
 }
 `;
 
@@ -87,16 +87,22 @@ describe('SQLite state store specifics', () => {
 
   describe('durability', () => {
     it('keeps records, ledger and marks across closing and reopening the file', async () => {
-      await store.events.accept(canonicalEvent('evt-1'), { source: 'events', at: AT });
+      await store.events.accept(canonicalEvent('evt-1'), { source: 'events', at: AT, sequence: 1 });
       await store.events.markEnqueued('evt-1', AT);
       await store.events.startAttempt(canonicalEvent('evt-1'), AT);
       await store.events.addStep('evt-1', stepRecord('create'));
       await store.events.finish('evt-1', { status: 'succeeded', at: LATER, note: 'invited' });
-      await store.events.accept(canonicalEvent('evt-2'), { source: 'batch:b1', at: AT });
+      await store.events.accept(canonicalEvent('evt-2'), { source: 'batch:b1', at: AT, sequence: 1 });
       await store.ledger.claim('evt-1', 'create', { owner: 'a', nowMs: NOW_MS, leaseMs: 60_000 });
       await store.ledger.complete('evt-1', 'create', 'a', AT);
       await store.ledger.claim('evt-2', 'create', { owner: 'a', nowMs: NOW_MS, leaseMs: 60_000 });
-      await store.employees.advance('ada@example.com', { occurredAt: AT, eventId: 'evt-1' });
+      const applied = { personKey: 'id:E1', mark: { at: AT, sequence: 1, eventId: 'evt-1' } };
+      await store.recordSuccess(
+        'evt-1',
+        { at: LATER, note: 'invited' },
+        { ...applied, status: 'active', current: 'ada@example.com' },
+      );
+      await store.people.link('id:E1', 'ada@example.com', undefined);
       const before = [await store.events.get('evt-1'), await store.events.get('evt-2')];
       db.close();
 
@@ -123,7 +129,13 @@ describe('SQLite state store specifics', () => {
         state: 'held',
         untilMs: NOW_MS + 60_000,
       });
-      expect(await reopened.employees.get('ada@example.com')).toEqual({ occurredAt: AT, eventId: 'evt-1' });
+      expect(await reopened.people.get('id:E1')).toEqual({
+        personKey: 'id:E1',
+        mark: applied.mark,
+        status: 'active',
+        accounts: ['ada@example.com'],
+      });
+      expect(await reopened.people.ownerOf('ada@example.com')).toBe('id:E1');
     });
 
     it('is consistent after the writing process is killed with SIGKILL mid-stream', async () => {
@@ -206,7 +218,7 @@ describe('SQLite state store specifics', () => {
         await store.events.startAttempt(canonicalEvent(`evt-${status}`), AT);
         await store.events.finish(`evt-${status}`, { status, at: AT });
       }
-      await store.events.accept(canonicalEvent('evt-queued'), { source: 'events', at: AT });
+      await store.events.accept(canonicalEvent('evt-queued'), { source: 'events', at: AT, sequence: 1 });
       await store.events.startAttempt(canonicalEvent('evt-running'), AT);
       // Finished, then live again: a reopened or requeued failure must not expire under its next try.
       await store.events.startAttempt(canonicalEvent('evt-reopened'), AT);
@@ -217,7 +229,12 @@ describe('SQLite state store specifics', () => {
       await store.events.requeue('evt-requeued', { at: AT, error: 'HTTP 503' });
       await store.ledger.claim('evt-succeeded', 'create', { owner: 'a', nowMs: clock, leaseMs: 1 });
       await store.ledger.complete('evt-succeeded', 'create', 'a', AT);
-      await store.employees.advance('ada@example.com', { occurredAt: AT, eventId: 'evt-succeeded' });
+      const person = { personKey: 'id:E1', mark: { at: AT, sequence: 1, eventId: 'evt-succeeded' } };
+      await store.recordSuccess(
+        'evt-succeeded',
+        { at: AT },
+        { ...person, status: 'active', current: 'a@x.com' },
+      );
 
       // A day later: a ledger row written now outlives the ones written at the start.
       clock = NOW_MS + DAY_MS;
@@ -230,13 +247,10 @@ describe('SQLite state store specifics', () => {
       expect(
         await store.ledger.claim('evt-succeeded', 'create', { owner: 'b', nowMs: clock, leaseMs: 1 }),
       ).toEqual({ state: 'claimed' });
-      expect(await store.employees.get('ada@example.com')).toEqual({
-        occurredAt: AT,
-        eventId: 'evt-succeeded',
-      });
+      expect((await store.people.get('id:E1'))?.mark).toEqual(person.mark);
 
       expect(purgeExpired(db, NOW_MS + 8 * DAY_MS + 1)).toEqual({ events: 0, steps: 2 });
-      expect(await store.employees.get('ada@example.com')).toBeDefined();
+      expect(await store.people.get('id:E1')).toBeDefined();
       expect(await ids()).toHaveLength(4);
     });
 
@@ -249,7 +263,7 @@ describe('SQLite state store specifics', () => {
 
   describe('bounds shared with the DynamoDB adapter', () => {
     it(`keeps the newest ${MAX_STORED_STEPS} steps, in order`, async () => {
-      await store.events.accept(canonicalEvent('evt-1'), { source: 'events', at: AT });
+      await store.events.accept(canonicalEvent('evt-1'), { source: 'events', at: AT, sequence: 1 });
       const total = MAX_STORED_STEPS + 5;
       for (let i = 0; i < total; i++)
         await store.events.addStep('evt-1', stepRecord(`s${i}`, { attempt: i }));
@@ -262,7 +276,7 @@ describe('SQLite state store specifics', () => {
     });
 
     it('cuts a step error, and the error and note of an event, that would bloat the row', async () => {
-      await store.events.accept(canonicalEvent('evt-1'), { source: 'events', at: AT });
+      await store.events.accept(canonicalEvent('evt-1'), { source: 'events', at: AT, sequence: 1 });
       await store.events.addStep('evt-1', stepRecord('create', { error: 'x'.repeat(100_000) }));
       await store.events.finish('evt-1', {
         status: 'failed',
@@ -285,7 +299,7 @@ describe('SQLite state store specifics', () => {
         ['evt-b', AT],
         ['evt-c', AT],
       ] as const) {
-        await store.events.accept(canonicalEvent(id), { source: 'events', at });
+        await store.events.accept(canonicalEvent(id), { source: 'events', at, sequence: 1 });
       }
       const first = await store.events.list({ status: 'queued', limit: 2 });
       expect(first.records.map((r) => r.eventId)).toEqual(['evt-b', 'evt-c']);
@@ -295,7 +309,7 @@ describe('SQLite state store specifics', () => {
 
     it('rejects a cursor it did not hand out, or one from a listing of another status', async () => {
       for (const id of ['evt-1', 'evt-2'])
-        await store.events.accept(canonicalEvent(id), { source: 'events', at: AT });
+        await store.events.accept(canonicalEvent(id), { source: 'events', at: AT, sequence: 1 });
       const { cursor } = await store.events.list({ status: 'queued', limit: 1 });
       expect(cursor).toBeDefined();
       await expect(store.events.list({ status: 'failed', limit: 1, cursor })).rejects.toThrow(

@@ -51,7 +51,8 @@ export function crashingStore(store: StateStore, crash: CrashSwitch): StateStore
   return {
     events: wrap(store.events, 'events', crash),
     ledger: wrap(store.ledger, 'ledger', crash),
-    employees: wrap(store.employees, 'employees', crash),
+    people: wrap(store.people, 'people', crash),
+    recordSuccess: (...args) => crash.around('recordSuccess', () => store.recordSuccess(...args)),
   };
 }
 

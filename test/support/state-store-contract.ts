@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventRecord, EventStatus, StateStore, StepRecord } from '../../functions/core/engine/ports';
 import type { CanonicalEvent } from '../../functions/core/events/canonical-event';
-import { employeeKeyOf } from '../../functions/core/events/employee-key';
+import { personKeyOf } from '../../functions/core/events/person-key';
 
 export type StateStoreSetup = () => Promise<{ store: StateStore; cleanup?: () => Promise<void> }>;
 
@@ -77,19 +77,21 @@ export function describeStateStoreContract(name: string, setup: StateStoreSetup)
     });
 
     const accepted = async (id: string, overrides: Partial<CanonicalEvent> = {}) =>
-      (await store.events.accept(canonicalEvent(id, overrides), { source: 'events', at: T0 })).record;
+      (await store.events.accept(canonicalEvent(id, overrides), { source: 'events', at: T0, sequence: 1 }))
+        .record;
 
     describe('EventStore.accept and get', () => {
       it('records a new event as queued, not yet enqueued, with no attempts and no steps', async () => {
         const event = canonicalEvent('evt-1');
-        const result = await store.events.accept(event, { source: 'batch:b1', at: T0 });
+        const result = await store.events.accept(event, { source: 'batch:b1', at: T0, sequence: 1 });
         const expected: EventRecord = {
           eventId: 'evt-1',
-          employeeKey: 'ada@example.com',
+          employeeKey: 'id:E1',
           type: 'hire',
           occurredAt: T0,
           status: 'queued',
           attempts: 0,
+          sequence: 1,
           event,
           source: 'batch:b1',
           enqueued: false,
@@ -112,6 +114,7 @@ export function describeStateStoreContract(name: string, setup: StateStoreSetup)
           {
             source: 'redrive',
             at: T3,
+            sequence: 1,
           },
         );
 
@@ -121,22 +124,24 @@ export function describeStateStoreContract(name: string, setup: StateStoreSetup)
 
       it('round-trips a canonical event with every optional field exactly', async () => {
         const event = fullCanonicalEvent('evt-full');
-        const { record } = await store.events.accept(event, { source: 'events', at: T0 });
+        const { record } = await store.events.accept(event, { source: 'events', at: T0, sequence: 1 });
         expect(record.event).toEqual(event);
         expect((await store.events.get('evt-full'))?.event).toEqual(event);
         expect((await store.events.get('evt-full'))?.type).toBe('role_change');
       });
 
-      it('keys the employee by the hashed email when the email is not plain ASCII', async () => {
+      it('keys the person by the HR employee id, and by the hashed email when only a non-ASCII email names them', async () => {
         const email = 'zoë@example.com';
         await accepted('evt-1', { employee: { id: 'E2', email } });
-        expect((await store.events.get('evt-1'))?.employeeKey).toBe(employeeKeyOf(email));
-        expect(employeeKeyOf(email)).toMatch(/^sha256:/);
+        expect((await store.events.get('evt-1'))?.employeeKey).toBe('id:E2');
+        await accepted('evt-2', { employee: { id: email, email } });
+        expect((await store.events.get('evt-2'))?.employeeKey).toBe(personKeyOf({ id: email, email }));
+        expect(personKeyOf({ id: email, email })).toMatch(/^sha256:/);
       });
 
       it('keeps what it stored apart from objects the caller holds', async () => {
         const event = canonicalEvent('evt-1');
-        const { record } = await store.events.accept(event, { source: 'events', at: T0 });
+        const { record } = await store.events.accept(event, { source: 'events', at: T0, sequence: 1 });
         event.roles?.push('mutated');
         event.employee.email = 'mutated@example.com';
         record.status = 'failed';
@@ -172,7 +177,7 @@ export function describeStateStoreContract(name: string, setup: StateStoreSetup)
         const record = await store.events.startAttempt(event, T1);
         const expected: EventRecord = {
           eventId: 'evt-q',
-          employeeKey: 'ada@example.com',
+          employeeKey: 'id:E1001',
           type: 'role_change',
           occurredAt: event.occurredAt,
           status: 'running',
@@ -392,7 +397,7 @@ export function describeStateStoreContract(name: string, setup: StateStoreSetup)
       });
 
       it('lists full records, steps and event included', async () => {
-        await store.events.accept(fullCanonicalEvent('evt-1'), { source: 'events', at: T0 });
+        await store.events.accept(fullCanonicalEvent('evt-1'), { source: 'events', at: T0, sequence: 1 });
         await store.events.addStep('evt-1', stepRecord('find'));
         const [record] = (await store.events.list({ status: 'queued', limit: 5 })).records;
         expect(record).toEqual(await store.events.get('evt-1'));
@@ -504,56 +509,189 @@ export function describeStateStoreContract(name: string, setup: StateStoreSetup)
       });
     });
 
-    describe('EmployeeState', () => {
-      const mark = (occurredAt: string, eventId: string) => ({ occurredAt, eventId });
-
-      it('has no mark for an employee it has not seen', async () => {
-        expect(await store.employees.get('ada@example.com')).toBeUndefined();
-      });
-
-      it('sets the first mark and moves it forward', async () => {
-        expect(await store.employees.advance('ada@example.com', mark(T1, 'e1'))).toEqual({ applied: true });
-        expect(await store.employees.get('ada@example.com')).toEqual(mark(T1, 'e1'));
-        expect(await store.employees.advance('ada@example.com', mark(T2, 'e2'))).toEqual({ applied: true });
-        expect(await store.employees.get('ada@example.com')).toEqual(mark(T2, 'e2'));
-      });
-
-      it('lets an event with the same time pass', async () => {
-        await store.employees.advance('ada@example.com', mark(T1, 'e1'));
-        expect(await store.employees.advance('ada@example.com', mark(T1, 'e1'))).toEqual({ applied: true });
-        expect(await store.employees.advance('ada@example.com', mark(T1, 'e2'))).toEqual({ applied: true });
-        expect(await store.employees.get('ada@example.com')).toEqual(mark(T1, 'e2'));
-      });
-
-      it('refuses an older event and names the newest', async () => {
-        await store.employees.advance('ada@example.com', mark(T2, 'e2'));
-        expect(await store.employees.advance('ada@example.com', mark(T1, 'e1'))).toEqual({
-          applied: false,
-          newest: mark(T2, 'e2'),
-        });
-        expect(await store.employees.get('ada@example.com')).toEqual(mark(T2, 'e2'));
-      });
-
-      it('keeps employees apart', async () => {
-        await store.employees.advance('ada@example.com', mark(T2, 'e2'));
-        expect(await store.employees.advance('bob@example.com', mark(T1, 'e1'))).toEqual({ applied: true });
-        expect(await store.employees.get('bob@example.com')).toEqual(mark(T1, 'e1'));
-      });
-
-      it('keeps the newest mark when many advance at once', async () => {
-        const marks = Array.from({ length: 20 }, (_, i) =>
-          mark(new Date(Date.UTC(2026, 10, 2, 9, 0, (i * 7) % 20)).toISOString(), `e${(i * 7) % 20}`),
+    describe('EventStore.reserveSequences', () => {
+      it('hands out consecutive, strictly increasing ranges, never the same number twice', async () => {
+        const first = await store.events.reserveSequences(3);
+        const second = await store.events.reserveSequences(1);
+        const concurrent = await Promise.all(
+          Array.from({ length: 10 }, () => store.events.reserveSequences(2)),
         );
-        const results = await Promise.all(marks.map((m) => store.employees.advance('ada@example.com', m)));
-        const newest = mark(new Date(Date.UTC(2026, 10, 2, 9, 0, 19)).toISOString(), 'e19');
-        expect(await store.employees.get('ada@example.com')).toEqual(newest);
-        for (const [i, result] of results.entries()) {
-          if (!result.applied) expect(result.newest.occurredAt > (marks[i]?.occurredAt ?? '')).toBe(true);
-        }
-        expect(await store.employees.advance('ada@example.com', mark(T0, 'old'))).toEqual({
-          applied: false,
-          newest,
+        expect(first).toBeGreaterThanOrEqual(1);
+        expect(second).toBe(first + 3);
+        const numbers = concurrent.flatMap((n) => [n, n + 1]);
+        expect(new Set(numbers).size).toBe(20);
+        expect(Math.min(...numbers)).toBe(second + 1);
+      });
+
+      it('stores the sequence an event was accepted with', async () => {
+        await store.events.accept(canonicalEvent('evt-7'), { source: 'events', at: T0, sequence: 42 });
+        expect((await store.events.get('evt-7'))?.sequence).toBe(42);
+      });
+    });
+
+    describe('StepLedger: outcomes unknown', () => {
+      const lease = (owner: string, nowMs: number, unknownBoundMs = 0) => ({
+        owner,
+        nowMs,
+        leaseMs: 1_000,
+        unknownBoundMs,
+      });
+
+      it('keeps a step marked unknown from another claim until the bound, counted from the claim', async () => {
+        expect(await store.ledger.claim('evt-1', 'create', lease('a', 100, 5_000))).toEqual({
+          state: 'claimed',
         });
+        await store.ledger.markUnknown('evt-1', 'create', 'a', 300);
+        expect(await store.ledger.claim('evt-1', 'create', lease('b', 400, 5_000))).toEqual({
+          state: 'unknown',
+          sinceMs: 100,
+          untilMs: 5_100,
+        });
+        expect(await store.ledger.claim('evt-1', 'create', lease('c', 5_100, 5_000))).toEqual({
+          state: 'claimed',
+        });
+      });
+
+      it('lets a step that is safe to repeat (bound 0) be claimed again at once', async () => {
+        await store.ledger.claim('evt-1', 'roles:tenant', lease('a', 100));
+        await store.ledger.markUnknown('evt-1', 'roles:tenant', 'a', 200);
+        expect(await store.ledger.claim('evt-1', 'roles:tenant', lease('b', 200))).toEqual({
+          state: 'claimed',
+        });
+      });
+
+      it('treats a lapsed lease (its worker died) as an unknown outcome within the bound', async () => {
+        await store.ledger.claim('evt-1', 'create', lease('a', 100, 5_000));
+        expect(await store.ledger.claim('evt-1', 'create', lease('b', 600, 5_000))).toEqual({
+          state: 'held',
+          untilMs: 1_100,
+        });
+        expect(await store.ledger.claim('evt-1', 'create', lease('b', 2_000, 5_000))).toEqual({
+          state: 'unknown',
+          sinceMs: 100,
+          untilMs: 5_100,
+        });
+      });
+
+      it('ignores markUnknown by anyone but the owner, and on a done step', async () => {
+        await store.ledger.claim('evt-1', 'create', lease('a', 100, 5_000));
+        await store.ledger.markUnknown('evt-1', 'create', 'intruder', 200);
+        expect(await store.ledger.claim('evt-1', 'create', lease('b', 300, 5_000))).toEqual({
+          state: 'held',
+          untilMs: 1_100,
+        });
+        await store.ledger.complete('evt-1', 'create', 'a', T1);
+        await store.ledger.markUnknown('evt-1', 'create', 'a', 400);
+        expect(await store.ledger.claim('evt-1', 'create', lease('b', 500, 5_000))).toEqual({
+          state: 'done',
+        });
+      });
+    });
+
+    describe('PersonDirectory and recordSuccess', () => {
+      const mark = (at: string, sequence: number, eventId: string) => ({ at, sequence, eventId });
+      const succeed = async (
+        eventId: string,
+        personKey: string,
+        m: ReturnType<typeof mark>,
+        current: string,
+      ) => {
+        await store.events.accept(canonicalEvent(eventId), {
+          source: 'events',
+          at: T0,
+          sequence: m.sequence,
+        });
+        await store.events.startAttempt(canonicalEvent(eventId), T0);
+        return store.recordSuccess(eventId, { at: T1 }, { personKey, mark: m, status: 'active', current });
+      };
+
+      it('knows nobody and no owner at first', async () => {
+        expect(await store.people.get('id:E1')).toBeUndefined();
+        expect(await store.people.ownerOf('ada@example.com')).toBeUndefined();
+        expect(await store.people.legacyMark('ada@example.com')).toBeUndefined();
+      });
+
+      it('links an unowned email to a person and lists it among their accounts once', async () => {
+        expect(await store.people.link('id:E1', 'ada@example.com', undefined)).toEqual({ linked: true });
+        expect(await store.people.link('id:E1', 'ada@example.com', undefined)).toEqual({ linked: true });
+        expect(await store.people.link('id:E1', 'ada.l@example.com', undefined)).toEqual({ linked: true });
+        expect(await store.people.ownerOf('ada@example.com')).toBe('id:E1');
+        expect(await store.people.get('id:E1')).toEqual({
+          personKey: 'id:E1',
+          accounts: ['ada@example.com', 'ada.l@example.com'],
+        });
+      });
+
+      it('refuses to link an email owned by someone else unless that owner is the one expected', async () => {
+        await store.people.link('id:E1', 'ada@example.com', undefined);
+        expect(await store.people.link('id:E2', 'ada@example.com', undefined)).toEqual({
+          linked: false,
+          owner: 'id:E1',
+        });
+        expect(await store.people.link('id:E2', 'ada@example.com', 'id:E9')).toEqual({
+          linked: false,
+          owner: 'id:E1',
+        });
+        expect(await store.people.ownerOf('ada@example.com')).toBe('id:E1');
+        expect(await store.people.link('id:E2', 'ada@example.com', 'id:E1')).toEqual({ linked: true });
+        expect(await store.people.ownerOf('ada@example.com')).toBe('id:E2');
+      });
+
+      it('records success and the mark together, moving the current account last', async () => {
+        await store.people.link('id:E1', 'old@example.com', undefined);
+        await store.people.link('id:E1', 'new@example.com', undefined);
+        expect(await succeed('e1', 'id:E1', mark(T1, 5, 'e1'), 'old@example.com')).toEqual({ applied: true });
+        expect((await store.events.get('e1'))?.status).toBe('succeeded');
+        expect(await store.people.get('id:E1')).toEqual({
+          personKey: 'id:E1',
+          mark: mark(T1, 5, 'e1'),
+          status: 'active',
+          accounts: ['new@example.com', 'old@example.com'],
+        });
+      });
+
+      it('orders by time, then by acceptance sequence; a replay of the marking event passes', async () => {
+        await succeed('e2', 'id:E1', mark(T1, 5, 'e2'), 'a@example.com');
+        expect(await succeed('e1', 'id:E1', mark(T1, 4, 'e1'), 'a@example.com')).toEqual({
+          applied: false,
+          newest: mark(T1, 5, 'e2'),
+        });
+        expect((await store.events.get('e1'))?.status).toBe('running');
+        expect(
+          await store.recordSuccess(
+            'e2',
+            { at: T2 },
+            { personKey: 'id:E1', mark: mark(T1, 5, 'e2'), status: 'active', current: 'a@example.com' },
+          ),
+        ).toEqual({ applied: true });
+        expect(await succeed('e3', 'id:E1', mark(T1, 6, 'e3'), 'a@example.com')).toEqual({ applied: true });
+        expect(await succeed('e0', 'id:E1', mark(T0, 99, 'e0'), 'a@example.com')).toEqual({
+          applied: false,
+          newest: mark(T1, 6, 'e3'),
+        });
+        expect((await store.people.get('id:E1'))?.mark).toEqual(mark(T1, 6, 'e3'));
+      });
+
+      it('keeps people apart', async () => {
+        await succeed('e2', 'id:E1', mark(T2, 2, 'e2'), 'a@example.com');
+        expect(await succeed('e1', 'id:E2', mark(T1, 1, 'e1'), 'b@example.com')).toEqual({ applied: true });
+        expect((await store.people.get('id:E2'))?.mark).toEqual(mark(T1, 1, 'e1'));
+      });
+
+      it('records an offboard as the person’s status', async () => {
+        await store.events.accept(canonicalEvent('e1'), { source: 'events', at: T0, sequence: 1 });
+        await store.recordSuccess(
+          'e1',
+          { at: T1, note: 'done' },
+          {
+            personKey: 'id:E1',
+            mark: mark(T1, 1, 'e1'),
+            status: 'offboarded',
+            current: 'ada@example.com',
+          },
+        );
+        expect((await store.people.get('id:E1'))?.status).toBe('offboarded');
+        expect(await store.events.get('e1')).toMatchObject({ status: 'succeeded', note: 'done' });
       });
     });
   });

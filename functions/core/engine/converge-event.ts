@@ -1,24 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import type { CanonicalEvent } from '../events/canonical-event';
-import { employeeKeyOf } from '../events/employee-key';
+import { isEmailPersonOf } from '../events/person-key';
 import type { RoleMapping } from '../roles/role-mapping';
-import type { AttemptRecord } from '../truefoundry/client';
-import {
-  InvalidUserRequestError,
-  TrueFoundryConflictError,
-  TrueFoundryError,
-  TrueFoundryForbiddenError,
-  TrueFoundryNotFoundError,
-  TrueFoundryUnauthorizedError,
-} from '../truefoundry/errors';
-import { observe, type ProvisionMode, planConvergence, type Step } from './convergence-plan';
-import { type DesiredState, desiredStateOf } from './desired-state';
+import { InvalidUserRequestError, TrueFoundryError, TrueFoundryForbiddenError } from '../truefoundry/errors';
+import type { ProvisionMode } from './convergence-plan';
+import { desiredStateOf } from './desired-state';
+import { EventRun, RetryLater, type Target } from './event-run';
+import { describePerson, heldByOther, judgeOrder, type PersonView, readPersonView } from './person-view';
 import {
   type Log,
+  type OrderMark,
+  type PersonStatus,
   type StateStore,
-  type StepRecord,
   silentLog,
-  type UsersApi,
   type UsersApiProvider,
 } from './ports';
 import { retryDelayForAttempt } from './retry-delay';
@@ -34,6 +27,11 @@ export type ConvergenceConfig = {
   leaseMs: number;
   /** Wait before retrying when a user created moments ago is not visible yet. */
   notVisibleRetryMs: number;
+  /**
+   * How long a create whose outcome is unknown (timeout, 5xx, a worker that died) holds back another create
+   * of the same account while the worker waits for it to show up in TrueFoundry's list. Default 2 minutes.
+   */
+  unknownCreateBoundMs?: number;
 };
 
 export type ConvergenceDeps = {
@@ -50,27 +48,18 @@ export type EventOutcome =
   | { status: 'failed'; reason: string }
   | { status: 'retry'; reason: string; retryAfterMs: number };
 
-/** A transient condition the executor itself detects (not an HTTP error), e.g. a new user not yet visible. */
-class RetryLater extends Error {
-  constructor(
-    message: string,
-    readonly retryAfterMs: number,
-  ) {
-    super(message);
-  }
-}
-
-/** The plan rounds one delivery may run before it hands the event back: a state that keeps changing. */
-const MAX_ROUNDS = 3;
+/** A failure no retry can fix, found before any call (an email that belongs to someone else). */
+class PermanentFailure extends Error {}
 
 /**
- * Converges TrueFoundry to what one event asks, exactly once in effect: reads the user once per round,
- * plans the fewest writes, claims each in the step ledger before making it, and records the outcome.
+ * Converges TrueFoundry to what one event asks for its person, exactly once in effect: orders the event
+ * against what was applied for the person, checks that its email is theirs to use, converges each of the
+ * person's accounts, and records success and the person's new mark as one transition.
  */
 export async function convergeEvent(event: CanonicalEvent, deps: ConvergenceDeps): Promise<EventOutcome> {
   const now = deps.now ?? Date.now;
   const iso = () => new Date(now()).toISOString();
-  const { events, employees } = deps.store;
+  const { events } = deps.store;
 
   const record = await events.startAttempt(event, iso());
   if (record.status === 'succeeded' || record.status === 'superseded') {
@@ -78,21 +67,36 @@ export async function convergeEvent(event: CanonicalEvent, deps: ConvergenceDeps
       ? { status: 'succeeded', replayed: true, ...(record.note ? { note: record.note } : {}) }
       : { status: 'superseded', replayed: true, note: record.note ?? 'superseded' };
   }
+  const order: OrderMark = { at: event.occurredAt, sequence: record.sequence ?? 0, eventId: event.id };
 
-  const gate = await employees.advance(employeeKeyOf(event.employee.email), {
-    occurredAt: event.occurredAt,
-    eventId: event.id,
-  });
-  if (!gate.applied) {
-    const note = `older than ${gate.newest.eventId} (${gate.newest.occurredAt}), which was already applied`;
-    await events.finish(event.id, { status: 'superseded', at: iso(), note });
-    return { status: 'superseded', note };
-  }
-
-  const run = new EventRun(event, record.attempts, deps, now);
   try {
-    const note = await run.converge();
-    await events.finish(event.id, { status: 'succeeded', at: iso(), ...(note ? { note } : {}) });
+    const view = await readPersonView(deps.store.people, event);
+    const verdict = judgeOrder(view, event, order, now());
+    if (!verdict.apply) {
+      const note = `older than ${verdict.newest.eventId} (${verdict.newest.at}, accepted #${verdict.newest.sequence}), the newest event applied for ${describePerson(view.personKey)}`;
+      await events.finish(event.id, { status: 'superseded', at: iso(), note });
+      return { status: 'superseded', note };
+    }
+    const run = new EventRun(event, record.attempts, deps, now);
+    const converged = await convergePerson(event, view, run, deps);
+    const notes = [verdict.note, converged.note].filter((n): n is string => n !== undefined);
+    const note = notes.length > 0 ? notes.join('; ') : undefined;
+    const result = await deps.store.recordSuccess(
+      event.id,
+      { at: iso(), ...(note ? { note } : {}) },
+      {
+        personKey: view.personKey,
+        mark: order,
+        status: converged.status,
+        current: converged.current,
+      },
+    );
+    if (!result.applied) {
+      // Only events of two people sharing an email can race so; the newer one keeps the order.
+      const raced = `${note ? `${note}; ` : ''}applied while ${result.newest.eventId}, which is newer, was applied too`;
+      await events.finish(event.id, { status: 'succeeded', at: iso(), note: raced });
+      return { status: 'succeeded', note: raced };
+    }
     return { status: 'succeeded', ...(note ? { note } : {}) };
   } catch (error) {
     const outcome = classify(error, record.attempts);
@@ -109,11 +113,86 @@ export async function convergeEvent(event: CanonicalEvent, deps: ConvergenceDeps
   }
 }
 
+/**
+ * The person half: which accounts the event touches, in which order. A present event provisions its own
+ * email first and only then deactivates the person's previous accounts, so an email change never leaves
+ * the person without access; an offboard deactivates every account the person holds.
+ */
+async function convergePerson(
+  event: CanonicalEvent,
+  view: PersonView,
+  run: EventRun,
+  deps: ConvergenceDeps,
+): Promise<{ note?: string; current: string; status: PersonStatus }> {
+  const { email, personKey } = view;
+  const { people } = deps.store;
+  const options = { deleteAfterOffboard: deps.config.deleteAfterOffboard };
+  if (heldByOther(view)) {
+    const owner = view.otherOwner?.personKey ?? '';
+    throw new PermanentFailure(
+      `${email} belongs to ${describePerson(owner)}, who is active; this event is for ${describePerson(personKey)}. Offboard ${describePerson(owner)} first, or correct the email`,
+    );
+  }
+  const own: Target = {
+    email,
+    desired: desiredStateOf(event, deps.config.roleMapping, options),
+    primary: true,
+  };
+  // An offboard may delete what it deactivates (deleteAfterOffboard); an email change only deactivates.
+  const deleteAfterOffboard = event.type === 'offboard' && options.deleteAfterOffboard;
+  const previous = view.otherAccounts.map(
+    (account): Target => ({
+      email: account,
+      desired: { kind: 'offboarded', email: account, deleteAfterOffboard },
+      primary: false,
+    }),
+  );
+  if (event.type === 'offboard') {
+    // The email is recorded as the person's unless it passed to someone else (a leaver's old address).
+    const owner = view.otherOwner?.personKey;
+    if (owner === undefined || isEmailPersonOf(owner, email)) await link(people, personKey, email, owner);
+    const note = await run.converge([own, ...previous]);
+    return {
+      ...(note ? { note } : {}),
+      current: view.person?.accounts.at(-1) ?? email,
+      status: 'offboarded',
+    };
+  }
+  if (event.type === 'role_change' && view.person?.status === 'offboarded') {
+    // A role change never undoes a lockout, not even by creating a new account under a new email.
+    return {
+      note: `${describePerson(personKey)} is offboarded: only a hire brings them back, a role change does not`,
+      current: view.person.accounts.at(-1) ?? email,
+      status: 'offboarded',
+    };
+  }
+  await link(people, personKey, email, view.otherOwner?.personKey);
+  const note = await run.converge([own, ...previous]);
+  return { ...(note ? { note } : {}), current: email, status: 'active' };
+}
+
+async function link(
+  people: StateStore['people'],
+  personKey: string,
+  email: string,
+  expectedOwner: string | undefined,
+): Promise<void> {
+  const linked = await people.link(personKey, email, expectedOwner);
+  if (!linked.linked) {
+    // Another person's event took the email between the read and this write: decide again on the next delivery.
+    throw new RetryLater(
+      `${email} was linked to ${linked.owner ?? 'nobody'} meanwhile; deciding again`,
+      1_000,
+    );
+  }
+}
+
 /** Transient (429, 5xx, network, timeout, storage hiccups) → retry; the rest is permanent. */
 function classify(error: unknown, attempt: number): Extract<EventOutcome, { status: 'failed' | 'retry' }> {
   if (error instanceof RetryLater) {
     return { status: 'retry', reason: error.message, retryAfterMs: error.retryAfterMs };
   }
+  if (error instanceof PermanentFailure) return { status: 'failed', reason: error.message };
   if (error instanceof TrueFoundryForbiddenError && error.path.endsWith('/invite')) {
     return {
       status: 'failed',
@@ -133,167 +212,4 @@ function classify(error: unknown, attempt: number): Extract<EventOutcome, { stat
   // Anything else (a storage throttle, a bug) is not known to be permanent: let the queue's budget decide.
   const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return { status: 'retry', reason, retryAfterMs: retryDelayForAttempt(attempt) };
-}
-
-/** One delivery of one event. */
-class EventRun {
-  private readonly owner = randomUUID();
-  private readonly desired: DesiredState;
-  /** A create ran for this event (now or in an earlier delivery): a 404 afterwards means "not visible yet". */
-  private created = false;
-  private credentialsRefreshed = false;
-  private api: UsersApi | undefined;
-
-  constructor(
-    private readonly event: CanonicalEvent,
-    private readonly attempt: number,
-    private readonly deps: ConvergenceDeps,
-    private readonly now: () => number,
-  ) {
-    this.desired = desiredStateOf(event, deps.config.roleMapping, {
-      deleteAfterOffboard: deps.config.deleteAfterOffboard,
-    });
-  }
-
-  async converge(): Promise<string | undefined> {
-    for (let round = 1; round <= MAX_ROUNDS; round++) {
-      const user = await this.call((api) => api.findByEmail(this.desired.email));
-      const plan = planConvergence(this.desired, observe(user), this.deps.config.provisionMode);
-      if (plan.steps.length === 0) return plan.note;
-      if (await this.runSteps(plan.steps)) return undefined;
-    }
-    throw new RetryLater('TrueFoundry changed under the event in every round; trying again later', 1_000);
-  }
-
-  /** Runs the steps in order; false when TrueFoundry turned out different from what was read (re-plan). */
-  private async runSteps(steps: Step[]): Promise<boolean> {
-    const { ledger } = this.deps.store;
-    const leaseMs = this.deps.config.leaseMs;
-    for (const step of steps) {
-      const claim = await ledger.claim(this.event.id, step.key, {
-        owner: this.owner,
-        nowMs: this.now(),
-        leaseMs,
-      });
-      if (claim.state === 'done') {
-        if (step.key === 'create') this.created = true;
-        continue;
-      }
-      if (claim.state === 'held') {
-        throw new RetryLater(
-          `step ${step.key} is being run by another worker`,
-          Math.max(100, claim.untilMs - this.now()),
-        );
-      }
-      const verdict = await this.runClaimedStep(step);
-      if (verdict === 'replan') return false;
-    }
-    return true;
-  }
-
-  private async runClaimedStep(step: Step): Promise<'done' | 'replan'> {
-    const { ledger, events } = this.deps.store;
-    const startedAt = new Date(this.now()).toISOString();
-    const started = this.now();
-    let last: AttemptRecord | undefined;
-    let httpAttempts = 0;
-    const onAttempt = (a: AttemptRecord) => {
-      last = a;
-      httpAttempts++;
-    };
-    const record = (outcome: StepRecord['outcome'], error?: string): StepRecord => ({
-      key: step.key,
-      action: step.action,
-      outcome,
-      attempt: this.attempt,
-      startedAt,
-      durationMs: Math.round(this.now() - started),
-      httpAttempts,
-      ...(last?.status === undefined ? {} : { httpStatus: last.status }),
-      ...(error ? { error } : {}),
-    });
-    try {
-      await this.call((api) => this.perform(api, step, onAttempt));
-    } catch (error) {
-      if (step.key === 'create' && error instanceof TrueFoundryConflictError) {
-        // 409: the user exists after all (not visible yet, or created meanwhile): converge from there.
-        await ledger.complete(this.event.id, step.key, this.owner, startedAt);
-        await events.addStep(this.event.id, record('exists'));
-        this.created = true;
-        return 'replan';
-      }
-      await ledger.release(this.event.id, step.key, this.owner);
-      await events.addStep(
-        this.event.id,
-        record('failed', error instanceof Error ? error.message : String(error)),
-      );
-      if (error instanceof TrueFoundryNotFoundError) {
-        if (this.created) {
-          throw new RetryLater(
-            `${error.message}: the user created for this event is not visible yet`,
-            this.deps.config.notVisibleRetryMs,
-          );
-        }
-        return 'replan';
-      }
-      throw error;
-    }
-    await ledger.complete(this.event.id, step.key, this.owner, new Date(this.now()).toISOString());
-    await events.addStep(this.event.id, record('done'));
-    if (step.key === 'create') this.created = true;
-    return 'done';
-  }
-
-  private perform(api: UsersApi, step: Step, onAttempt: (a: AttemptRecord) => void): Promise<unknown> {
-    const email = this.desired.email;
-    const { acceptInviteUrl, tenantName } = this.deps.config;
-    const options = { onAttempt };
-    const tenant = tenantName ? { tenantName } : {};
-    switch (step.action) {
-      case 'register':
-        return api.preRegister(
-          {
-            email,
-            skipIfUserExists: true,
-            ...(acceptInviteUrl ? { sendInviteEmail: true, acceptInviteClientURL: acceptInviteUrl } : {}),
-          },
-          options,
-        );
-      case 'invite':
-        if (!acceptInviteUrl)
-          throw new InvalidUserRequestError('invite', 'acceptInviteUrl', 'must be configured to invite');
-        return api.invite({ email, acceptInviteClientUrl: acceptInviteUrl }, options);
-      case 'activate':
-        return api.activate({ email, ...tenant }, options);
-      case 'deactivate':
-        return api.deactivate({ email, ...tenant }, options);
-      case 'set-roles':
-        return api.updateRoles(
-          {
-            email,
-            roles: step.roles,
-            ...(step.resourceType === 'tenant' ? {} : { resourceType: step.resourceType }),
-          },
-          options,
-        );
-      case 'delete':
-        return api.delete(step.userId, tenant, options);
-    }
-  }
-
-  /** Calls TrueFoundry; a 401 re-reads the credentials once per delivery, then is permanent. */
-  private async call<T>(fn: (api: UsersApi) => Promise<T>): Promise<T> {
-    this.api ??= await this.deps.api.get();
-    try {
-      return await fn(this.api);
-    } catch (error) {
-      if (!(error instanceof TrueFoundryUnauthorizedError) || this.credentialsRefreshed) throw error;
-      this.credentialsRefreshed = true;
-      (this.deps.log ?? silentLog).warn('TrueFoundry answered 401: re-reading the credentials once', {
-        eventId: this.event.id,
-      });
-      this.api = await this.deps.api.refresh();
-      return fn(this.api);
-    }
-  }
 }

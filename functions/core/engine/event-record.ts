@@ -1,5 +1,5 @@
 import type { CanonicalEvent } from '../events/canonical-event';
-import { employeeKeyOf } from '../events/employee-key';
+import { personKeyOf } from '../events/person-key';
 import type { EventRecord, EventStatus } from './ports';
 
 /** The record of an event the store has not seen before; every EventStore adapter starts from this. */
@@ -8,14 +8,16 @@ export function newEventRecord(
   source: string,
   at: string,
   status: EventStatus,
+  sequence?: number,
 ): EventRecord {
   return {
     eventId: event.id,
-    employeeKey: employeeKeyOf(event.employee.email),
+    employeeKey: personKeyOf(event.employee),
     type: event.type,
     occurredAt: event.occurredAt,
     status,
     attempts: 0,
+    ...(sequence === undefined ? {} : { sequence }),
     event,
     source,
     enqueued: false,

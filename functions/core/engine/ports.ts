@@ -22,7 +22,13 @@ export const isTerminal = (status: EventStatus): status is TerminalStatus =>
 export type StepRecord = {
   key: string;
   action: string;
-  outcome: 'done' | 'skipped' | 'exists' | 'failed';
+  /** The account the step is for; absent on records written before people had several accounts. */
+  email?: string;
+  /**
+   * `unknown`: a create timed out or answered 5xx, so it may have happened; `waiting`: a create is held back
+   * until such an earlier create shows up in TrueFoundry or its bound passes.
+   */
+  outcome: 'done' | 'skipped' | 'exists' | 'failed' | 'unknown' | 'waiting';
   /** HTTP status of the last attempt; absent when no answer came. */
   httpStatus?: number;
   httpAttempts?: number;
@@ -41,6 +47,12 @@ export type EventRecord = {
   status: EventStatus;
   /** Deliveries the worker started. */
   attempts: number;
+  /**
+   * Acceptance order, strictly increasing across all events: decides between a person's events with equal
+   * timestamps. Absent (read as 0) on records made before sequences existed or made by a delivery that
+   * beat its ingest record, so such an event never wins a tie.
+   */
+  sequence?: number;
   event: CanonicalEvent;
   /** Where it came from: `events`, `batch:<id>`, `bamboohr`, `redrive`. */
   source: string;
@@ -57,10 +69,12 @@ export type EventPage = { records: EventRecord[]; cursor?: string };
 
 /** Each event's status and history. */
 export interface EventStore {
+  /** Reserves `count` consecutive acceptance sequence numbers and returns the first. */
+  reserveSequences(count: number): Promise<number>;
   /** Records a newly accepted event as `queued`; an id seen before returns its existing record untouched. */
   accept(
     event: CanonicalEvent,
-    meta: { source: string; at: string },
+    meta: { source: string; at: string; sequence: number },
   ): Promise<{ created: boolean; record: EventRecord }>;
   markEnqueued(eventId: string, at: string): Promise<void>;
   get(eventId: string): Promise<EventRecord | undefined>;
@@ -80,7 +94,24 @@ export interface EventStore {
   requeue(eventId: string, result: { at: string; error: string }): Promise<void>;
 }
 
-export type ClaimResult = { state: 'claimed' } | { state: 'done' } | { state: 'held'; untilMs: number };
+export type ClaimResult =
+  | { state: 'claimed' }
+  | { state: 'done' }
+  | { state: 'held'; untilMs: number }
+  /** An earlier claim's outcome is unknown (timed out, 5xx, its worker died) and the bound has not passed. */
+  | { state: 'unknown'; sinceMs: number; untilMs: number };
+
+export type Lease = {
+  owner: string;
+  nowMs: number;
+  leaseMs: number;
+  /**
+   * How long a claim whose outcome is unknown (marked unknown, or whose worker's lease lapsed) blocks a new
+   * claim, counted from when it was claimed. 0 (the default) takes it over at once: right for a step that is
+   * safe to repeat, wrong for a create, which would send a second invitation.
+   */
+  unknownBoundMs?: number;
+};
 
 /**
  * Claims each external effect before it happens and marks it done after, so a redelivered event skips
@@ -89,26 +120,52 @@ export type ClaimResult = { state: 'claimed' } | { state: 'done' } | { state: 'h
  * recorded when a later step of the same event fails, and the ledger must run on SQLite and in memory too.
  */
 export interface StepLedger {
-  claim(
-    eventId: string,
-    stepKey: string,
-    lease: { owner: string; nowMs: number; leaseMs: number },
-  ): Promise<ClaimResult>;
+  claim(eventId: string, stepKey: string, lease: Lease): Promise<ClaimResult>;
   complete(eventId: string, stepKey: string, owner: string, at: string): Promise<void>;
-  /** Gives a claim back after a failed attempt so the next delivery need not wait out the lease. */
+  /** Gives a claim back after a failed attempt that surely had no effect, so the next delivery need not wait. */
   release(eventId: string, stepKey: string, owner: string): Promise<void>;
+  /**
+   * Keeps a claim whose effect may or may not have happened (a timeout, a 5xx) but ends its lease now: the
+   * next claim waits out `unknownBoundMs` from the original claim.
+   */
+  markUnknown(eventId: string, stepKey: string, owner: string, nowMs: number): Promise<void>;
 }
 
-export type HighWaterMark = { occurredAt: string; eventId: string };
+/** The newest event applied for a person: later events must be newer in (time, sequence). */
+export type OrderMark = { at: string; sequence: number; eventId: string };
 
-/** Per-employee high-water mark: an event older than the last one applied must not undo it. */
-export interface EmployeeState {
-  /** Moves the mark to this event unless a strictly newer event was applied already. */
-  advance(
-    employeeKey: string,
-    mark: HighWaterMark,
-  ): Promise<{ applied: true } | { applied: false; newest: HighWaterMark }>;
-  get(employeeKey: string): Promise<HighWaterMark | undefined>;
+export type PersonStatus = 'active' | 'offboarded';
+
+/** What the pipeline knows of one person (an HR employee id, or an email when the source gave none). */
+export type PersonState = {
+  personKey: string;
+  mark?: OrderMark;
+  /** From the last applied event: offboarded after an offboard, active after anything else. */
+  status?: PersonStatus;
+  /** Every email the person has been provisioned under, oldest first; the last is the current account. */
+  accounts: string[];
+};
+
+export type LinkResult = { linked: true } | { linked: false; owner: string | undefined };
+
+export type RecordApplied = { mark: OrderMark; status: PersonStatus; current: string };
+
+/**
+ * People and the TrueFoundry accounts (emails) they hold. Each email has at most one owner; an offboard
+ * deactivates every account its person owns, whatever email the offboard carries.
+ */
+export interface PersonDirectory {
+  get(personKey: string): Promise<PersonState | undefined>;
+  /** The person an email is linked to. */
+  ownerOf(email: string): Promise<string | undefined>;
+  /**
+   * Links `email` to `personKey` and adds it to the person's accounts, provided its owner is still
+   * `expectedOwner` (undefined: unowned) or already `personKey`. Done before any call that creates or
+   * re-activates the account, so two people can never both provision one email.
+   */
+  link(personKey: string, email: string, expectedOwner: string | undefined): Promise<LinkResult>;
+  /** Marks written per email by versions before people existed: they still order old events. */
+  legacyMark(email: string): Promise<OrderMark | undefined>;
 }
 
 /** The part of the TrueFoundry users API convergence uses; TrueFoundryUsersClient implements it. */
@@ -138,4 +195,17 @@ export interface Log {
 
 export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
 
-export type StateStore = { events: EventStore; ledger: StepLedger; employees: EmployeeState };
+export type StateStore = {
+  events: EventStore;
+  ledger: StepLedger;
+  people: PersonDirectory;
+  /**
+   * Records an event as `succeeded` and moves its person's mark (only forward: a strictly newer mark
+   * wins), status and current account, as one transition, so a failed event never moves the mark.
+   */
+  recordSuccess(
+    eventId: string,
+    result: { at: string; note?: string },
+    person: { personKey: string } & RecordApplied,
+  ): Promise<{ applied: true } | { applied: false; newest: OrderMark }>;
+};

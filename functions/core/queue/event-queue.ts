@@ -1,5 +1,5 @@
 import type { CanonicalEvent } from '../events/canonical-event';
-import { employeeKeyOf } from '../events/employee-key';
+import { personKeyOf } from '../events/person-key';
 
 /** One event on its way to the worker: FIFO per `groupId`, deduplicated by `deduplicationId`. */
 export type OutgoingMessage = { eventId: string; groupId: string; deduplicationId: string; body: string };
@@ -20,11 +20,11 @@ export class EnqueueError extends Error {
   }
 }
 
-/** Group = the employee key (order per person); deduplication = the event id (the idempotency key). */
+/** Group = the person (order per person, across email changes); deduplication = the event id (the idempotency key). */
 export function messageOf(event: CanonicalEvent): OutgoingMessage {
   return {
     eventId: event.id,
-    groupId: employeeKeyOf(event.employee.email),
+    groupId: personKeyOf(event.employee),
     deduplicationId: event.id,
     body: sqsSafeJson(event),
   };

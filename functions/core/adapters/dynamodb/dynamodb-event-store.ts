@@ -22,7 +22,7 @@ import {
 import { listEvents } from './list-events';
 import { expiresAtFor, type Retention } from './retention';
 import { type Item, StateStoreError, type StateTable } from './state-table';
-import { eventItemKey, TTL_ATTRIBUTE } from './table-schema';
+import { eventItemKey, sequenceItemKey, TTL_ATTRIBUTE } from './table-schema';
 import { updateExpression } from './update-expression';
 
 /** Rewrites of a full step list that may lose to a concurrent append before addStep gives up. */
@@ -38,8 +38,23 @@ export class DynamoDbEventStore implements EventStore {
     private readonly retention: Retention,
   ) {}
 
-  async accept(event: CanonicalEvent, meta: { source: string; at: string }) {
-    const record = newEventRecord(storable(event), meta.source, meta.at, 'queued');
+  /** One counter item: a request reserves its whole range in one write, however many events it carries. */
+  async reserveSequences(count: number) {
+    const result = await this.table.update({
+      Key: sequenceItemKey,
+      UpdateExpression: 'ADD #last :count',
+      ExpressionAttributeNames: { '#last': 'last' },
+      ExpressionAttributeValues: { ':count': count },
+      ReturnValues: 'UPDATED_NEW',
+    });
+    const last = Number(result.written ? result.attributes?.last : Number.NaN);
+    if (!Number.isSafeInteger(last))
+      throw new StateStoreError('the acceptance sequence could not be reserved');
+    return last - count + 1;
+  }
+
+  async accept(event: CanonicalEvent, meta: { source: string; at: string; sequence: number }) {
+    const record = newEventRecord(storable(event), meta.source, meta.at, 'queued', meta.sequence);
     const result = await this.table.put({
       Item: { ...eventItemKey(event.id), ...record },
       ConditionExpression: 'attribute_not_exists(pk)',

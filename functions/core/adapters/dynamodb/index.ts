@@ -1,13 +1,13 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { StateStore } from '../../engine/ports';
-import { DynamoDbEmployeeState } from './dynamodb-employee-state';
 import { DynamoDbEventStore } from './dynamodb-event-store';
+import { DynamoDbPersonDirectory } from './dynamodb-person-directory';
 import { DynamoDbStepLedger } from './dynamodb-step-ledger';
 import { DEFAULT_RETENTION_DAYS, type Retention } from './retention';
 import { StateStoreError, StateTable } from './state-table';
 
 export * from './table-schema';
-export { DynamoDbEmployeeState, DynamoDbEventStore, DynamoDbStepLedger, StateStoreError, StateTable };
+export { DynamoDbEventStore, DynamoDbPersonDirectory, DynamoDbStepLedger, StateStoreError, StateTable };
 
 export type DynamoDbStateStoreOptions = {
   client: DynamoDBDocumentClient;
@@ -25,9 +25,22 @@ export function createDynamoDbStateStore(options: DynamoDbStateStoreOptions): St
     now: options.now ?? Date.now,
     days: options.retentionDays ?? DEFAULT_RETENTION_DAYS,
   };
+  const events = new DynamoDbEventStore(table, retention);
+  const people = new DynamoDbPersonDirectory(table);
   return {
-    events: new DynamoDbEventStore(table, retention),
+    events,
     ledger: new DynamoDbStepLedger(table, retention),
-    employees: new DynamoDbEmployeeState(table),
+    people,
+    /*
+     * The mark first, then the status, rather than one TransactWriteItems: dynalite, on which the tests run
+     * this adapter, has no transactions. The order keeps it safe: a crash between the two leaves the mark
+     * naming this event and the event open, and its redelivery passes the order check as a replay, finds
+     * TrueFoundry converged (no call) and records the status. A failed event never reaches the mark.
+     */
+    async recordSuccess(eventId, result, { personKey, ...update }) {
+      const applied = await people.apply(personKey, update);
+      if (applied.applied) await events.finish(eventId, { status: 'succeeded', ...result });
+      return applied;
+    },
   };
 }

@@ -5,7 +5,12 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  *
  *   event            pk EVENT#<eventId>       sk EVENT            status, updatedAt, steps (list), expiresAt once terminal
  *   step ledger      pk EVENT#<eventId>       sk STEP#<stepKey>   state, owner, leaseUntilMs, expiresAt
- *   high-water mark  pk EMPLOYEE#<employee>   sk HWM              occurredAt, eventId; never expires
+ *   person           pk PERSON#<personKey>    sk PERSON           markAt, markSequence, markEventId, status, accounts
+ *   email owner      pk EMAIL#<email>         sk OWNER            personKey: the person the account is linked to
+ *   sequence         pk SEQUENCE              sk ACCEPTANCE       last: the last acceptance number handed out
+ *   legacy mark      pk EMPLOYEE#<email key>  sk HWM              occurredAt, eventId: written by versions before
+ *                                                                 people existed; read, never written
+ * People, owners and the sequence never expire: they must outlive the events they order.
  *
  * An event and its ledger entries share a partition, so one Query could read an event's whole history.
  */
@@ -38,7 +43,13 @@ export const stepItemKey = (eventId: string, stepKey: string): TableKey => ({
   sk: `STEP#${stepKey}`,
 });
 
-export const highWaterMarkItemKey = (employeeKey: string): TableKey => ({
+export const personItemKey = (personKey: string): TableKey => ({ pk: `PERSON#${personKey}`, sk: 'PERSON' });
+
+export const emailOwnerItemKey = (email: string): TableKey => ({ pk: `EMAIL#${email}`, sk: 'OWNER' });
+
+export const sequenceItemKey: TableKey = { pk: 'SEQUENCE', sk: 'ACCEPTANCE' };
+
+export const legacyMarkItemKey = (employeeKey: string): TableKey => ({
   pk: `EMPLOYEE#${employeeKey}`,
   sk: 'HWM',
 });

@@ -1,14 +1,29 @@
 import type { StateStore } from '../../engine/ports';
-import { MemoryEmployeeState } from './memory-employee-state';
 import { MemoryEventStore } from './memory-event-store';
+import { MemoryPersonDirectory } from './memory-person-directory';
 import { MemoryStepLedger } from './memory-step-ledger';
 
-export { MemoryEmployeeState, MemoryEventStore, MemoryStepLedger };
+export { MemoryEventStore, MemoryPersonDirectory, MemoryStepLedger };
 
-export function createMemoryStateStore(): StateStore {
+export type MemoryStateStore = StateStore & {
+  events: MemoryEventStore;
+  ledger: MemoryStepLedger;
+  people: MemoryPersonDirectory;
+};
+
+export function createMemoryStateStore(): MemoryStateStore {
+  const events = new MemoryEventStore();
+  const people = new MemoryPersonDirectory();
   return {
-    events: new MemoryEventStore(),
+    events,
     ledger: new MemoryStepLedger(),
-    employees: new MemoryEmployeeState(),
+    people,
+    async recordSuccess(eventId, result, { personKey, ...update }) {
+      // One synchronous stretch: nothing runs between the mark and the status.
+      if (!(await events.get(eventId))) throw new Error(`no event ${eventId} in the store`);
+      const applied = people.apply(personKey, update);
+      if (applied.applied) await events.finish(eventId, { status: 'succeeded', ...result });
+      return applied;
+    },
   };
 }

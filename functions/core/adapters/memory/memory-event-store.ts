@@ -13,11 +13,18 @@ import type { CanonicalEvent } from '../../events/canonical-event';
 /** EventStore in a Map: for unit tests and property tests. */
 export class MemoryEventStore implements EventStore {
   private readonly records = new Map<string, EventRecord>();
+  private nextSequence = 1;
 
-  async accept(event: CanonicalEvent, meta: { source: string; at: string }) {
+  async reserveSequences(count: number) {
+    const first = this.nextSequence;
+    this.nextSequence += count;
+    return first;
+  }
+
+  async accept(event: CanonicalEvent, meta: { source: string; at: string; sequence: number }) {
     const existing = this.records.get(event.id);
     if (existing) return { created: false, record: structuredClone(existing) };
-    const record = newEventRecord(structuredClone(event), meta.source, meta.at, 'queued');
+    const record = newEventRecord(structuredClone(event), meta.source, meta.at, 'queued', meta.sequence);
     this.records.set(event.id, record);
     return { created: true, record: structuredClone(record) };
   }

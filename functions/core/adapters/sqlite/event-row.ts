@@ -17,21 +17,22 @@ export type EventRow = {
   note: string | null;
   receivedAt: string;
   updatedAt: string;
+  sequence: number | null;
 };
 
 /** The columns of a record, named as EventRow has them. */
 export const EVENT_ROW_COLUMNS = `event_id AS eventId, employee_key AS employeeKey, type,
   occurred_at AS occurredAt, status, attempts, event, source, enqueued, steps, error, note,
-  received_at AS receivedAt, updated_at AS updatedAt`;
+  received_at AS receivedAt, updated_at AS updatedAt, sequence`;
 
 /** Named parameters for inserting a record without error, note or expiry (a new record has none). */
 export type NewEventRow = Omit<EventRow, 'error' | 'note'>;
 
 export const INSERT_EVENT_ROW = `INSERT INTO event_records
   (event_id, employee_key, type, occurred_at, status, attempts, event, source, enqueued, steps,
-    received_at, updated_at)
+    received_at, updated_at, sequence)
   VALUES (@eventId, @employeeKey, @type, @occurredAt, @status, @attempts, @event, @source, @enqueued, @steps,
-    @receivedAt, @updatedAt)`;
+    @receivedAt, @updatedAt, @sequence)`;
 
 export function newEventRowOf(record: EventRecord): NewEventRow {
   return {
@@ -47,14 +48,16 @@ export function newEventRowOf(record: EventRecord): NewEventRow {
     steps: JSON.stringify(record.steps),
     receivedAt: record.receivedAt,
     updatedAt: record.updatedAt,
+    sequence: record.sequence ?? null,
   };
 }
 
 /** The record a row holds; error and note are left out, not undefined, when the row has none. */
 export function eventRecordOf(row: EventRow): EventRecord {
-  const { event, steps, enqueued, error, note, ...fields } = row;
+  const { event, steps, enqueued, error, note, sequence, ...fields } = row;
   return {
     ...fields,
+    ...(sequence === null ? {} : { sequence }),
     event: JSON.parse(event) as CanonicalEvent,
     enqueued: enqueued === 1,
     steps: JSON.parse(steps) as StepRecord[],

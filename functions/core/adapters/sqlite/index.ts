@@ -4,16 +4,16 @@ import { purgeExpired } from './purge-expired';
 import { releaseAbandonedClaims } from './release-claims';
 import { DEFAULT_RETENTION_DAYS, type Retention } from './retention';
 import { createStateSchema } from './schema';
-import { SqliteEmployeeState } from './sqlite-employee-state';
 import { SqliteEventStore } from './sqlite-event-store';
+import { SqlitePersonDirectory } from './sqlite-person-directory';
 import { SqliteStepLedger } from './sqlite-step-ledger';
 
 export {
   createStateSchema,
   purgeExpired,
   releaseAbandonedClaims,
-  SqliteEmployeeState,
   SqliteEventStore,
+  SqlitePersonDirectory,
   SqliteStepLedger,
 };
 
@@ -34,9 +34,25 @@ export function createSqliteStateStore(
     now: options.now ?? Date.now,
     days: options.retentionDays ?? DEFAULT_RETENTION_DAYS,
   };
+  const events = new SqliteEventStore(db, retention);
+  const people = new SqlitePersonDirectory(db);
+  // The mark and the status in one transaction: a crash leaves both before or both after.
+  const recordSuccess = db.transaction(
+    (
+      eventId: string,
+      result: { at: string; note?: string },
+      update: Parameters<StateStore['recordSuccess']>[2],
+    ) => {
+      const { personKey, ...applied } = update;
+      const verdict = people.applyInTransaction(personKey, applied);
+      if (verdict.applied) events.finishNow(eventId, { status: 'succeeded', ...result });
+      return verdict;
+    },
+  );
   return {
-    events: new SqliteEventStore(db, retention),
+    events,
     ledger: new SqliteStepLedger(db, retention),
-    employees: new SqliteEmployeeState(db),
+    people,
+    recordSuccess: async (eventId, result, update) => recordSuccess.immediate(eventId, result, update),
   };
 }

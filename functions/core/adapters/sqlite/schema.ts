@@ -11,7 +11,13 @@ export const sqlWordList = (words: readonly string[]) => words.map((w) => `'${w}
  *                   once the event is terminal and cleared when it reopens: the local analogue of the
  *                   DynamoDB TTL attribute, swept by purgeExpired.
  *   step_ledger     one row per (event, step): a claim with its lease, or done. Expires like the events.
- *   employee_marks  the per-employee high-water mark; never expires, as it must outlive the events it guards.
+ *   people          one row per person (HR employee id, or email): the order mark (time, acceptance sequence,
+ *                   event), status and accounts (JSON list of emails, current last). Never expires: it must
+ *                   outlive the events it orders.
+ *   email_owners    which person each email (TrueFoundry account) is linked to.
+ *   sequences       the acceptance sequence counter.
+ *   employee_marks  per-email marks written by versions before people existed: read, never written, so an
+ *                   old data directory keeps ordering the events it already saw.
  *
  * The status index serves list() both ways: one status, oldest update first; or all, status by status, as a
  * Scan of the DynamoDB byStatus index reads. event_id in it makes the order total, so a page cursor is exact.
@@ -33,7 +39,8 @@ CREATE TABLE IF NOT EXISTS event_records (
   note TEXT,
   received_at TEXT NOT NULL,
   updated_at TEXT NOT NULL,
-  expires_at_ms INTEGER
+  expires_at_ms INTEGER,
+  sequence INTEGER
 ) STRICT;
 CREATE INDEX IF NOT EXISTS event_records_by_status ON event_records (status, updated_at, event_id);
 CREATE TABLE IF NOT EXISTS step_ledger (
@@ -44,6 +51,7 @@ CREATE TABLE IF NOT EXISTS step_ledger (
   lease_until_ms INTEGER NOT NULL,
   done_at TEXT,
   expires_at_ms INTEGER NOT NULL,
+  claimed_at_ms INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (event_id, step_key)
 ) STRICT, WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS employee_marks (
@@ -51,9 +59,36 @@ CREATE TABLE IF NOT EXISTS employee_marks (
   occurred_at TEXT NOT NULL,
   event_id TEXT NOT NULL
 ) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS people (
+  person_key TEXT PRIMARY KEY,
+  mark_at TEXT,
+  mark_sequence INTEGER,
+  mark_event_id TEXT,
+  status TEXT CHECK (status IN ('active', 'offboarded')),
+  accounts TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS email_owners (
+  email TEXT PRIMARY KEY,
+  person_key TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sequences (
+  name TEXT PRIMARY KEY,
+  next INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
 `;
+
+/** Columns added since the first release: an existing data directory gets them on its next start. */
+const ADDED_COLUMNS: { table: string; column: string; definition: string }[] = [
+  { table: 'event_records', column: 'sequence', definition: 'INTEGER' },
+  { table: 'step_ledger', column: 'claimed_at_ms', definition: 'INTEGER NOT NULL DEFAULT 0' },
+];
 
 /** Creates the state tables where they are missing; safe to run on every start. */
 export function createStateSchema(db: Database.Database): void {
   db.exec(STATE_SCHEMA);
+  for (const { table, column, definition } of ADDED_COLUMNS) {
+    const columns = db.prepare(`SELECT name FROM pragma_table_info('${table}')`).all() as { name: string }[];
+    if (!columns.some((c) => c.name === column))
+      db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+  }
 }

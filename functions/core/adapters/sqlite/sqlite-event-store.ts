@@ -53,6 +53,7 @@ export class SqliteEventStore implements EventStore {
     (row: NewEventRow) => { created: boolean; record: EventRecord }
   >;
   private readonly startNew: Database.Transaction<(row: NewEventRow) => EventRecord>;
+  private readonly reserve: Database.Statement<[{ count: number }], { next: number }>;
   private readonly events: SqliteEventList;
 
   constructor(
@@ -98,11 +99,24 @@ export class SqliteEventStore implements EventStore {
       this.upsertAttempt.run(row);
       return this.recordOf(row.eventId);
     });
+    // One statement: the counter row is created at 1 and moved past the reserved range atomically.
+    this.reserve = db.prepare(
+      `INSERT INTO sequences (name, next) VALUES ('acceptance', 1 + @count)
+      ON CONFLICT (name) DO UPDATE SET next = next + @count
+      RETURNING next`,
+    );
     this.events = new SqliteEventList(db);
   }
 
-  async accept(event: CanonicalEvent, meta: { source: string; at: string }) {
-    return this.acceptNew.immediate(newEventRowOf(newEventRecord(event, meta.source, meta.at, 'queued')));
+  async reserveSequences(count: number) {
+    const row = this.reserve.get({ count });
+    if (!row) throw new Error('the acceptance sequence could not be reserved');
+    return row.next - count;
+  }
+
+  async accept(event: CanonicalEvent, meta: { source: string; at: string; sequence: number }) {
+    const record = newEventRecord(event, meta.source, meta.at, 'queued', meta.sequence);
+    return this.acceptNew.immediate(newEventRowOf(record));
   }
 
   async markEnqueued(eventId: string, at: string) {
@@ -132,6 +146,11 @@ export class SqliteEventStore implements EventStore {
     eventId: string,
     result: { status: TerminalStatus; at: string; error?: string; note?: string },
   ) {
+    this.finishNow(eventId, result);
+  }
+
+  /** finish without a promise: StateStore.recordSuccess runs it inside its transaction. */
+  finishNow(eventId: string, result: { status: TerminalStatus; at: string; error?: string; note?: string }) {
     const finished = this.setFinished.run({
       eventId,
       status: result.status,
