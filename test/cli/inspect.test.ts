@@ -34,8 +34,10 @@ describe('hr-provisioning status and events', () => {
     expect(run.stdout).toContain('  employee   E-ins-1 <inspect0@example.com>');
     expect(run.stdout).toContain('  attempts   1');
     const header = lines.find((line) => line.includes('STEP'));
-    expect(header).toMatch(/STEP\s+ACTION\s+OUTCOME\s+HTTP\s+ATTEMPT\s+STARTED\s+TOOK\s+ERROR/);
-    expect(run.stdout).toMatch(/create\s+register\s+done\s+200\s+1\s+\d{4}-\d\d-\d\dT[\d:.]+Z\s+\d+ ms/);
+    expect(header).toMatch(/STEP\s+ACTION\s+ACCOUNT\s+OUTCOME\s+HTTP\s+ATTEMPT\s+STARTED\s+TOOK\s+ERROR/);
+    expect(run.stdout).toMatch(
+      /create\s+register\s+inspect0@example\.com\s+done\s+200\s+1\s+\d{4}-\d\d-\d\dT[\d:.]+Z\s+\d+ ms/,
+    );
   });
 
   it('prints the event view as JSON with --json', async () => {

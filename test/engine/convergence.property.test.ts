@@ -210,15 +210,18 @@ type Scenario = {
 };
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 60);
+const SEED = Number(process.env.PROPERTY_SEED ?? Date.now() % 2 ** 31);
 
 describe('convergence under duplicates, reordering, transient faults and crashes', () => {
+  console.info(`convergence property seed: ${SEED} (PROPERTY_SEED=${SEED} replays it)`);
+
   it('always ends in the state the newest events imply, creates nobody twice, and ends every event', async () => {
     const sandbox = sandboxOf();
     await fc.assert(
       fc.asyncProperty(scenarioArb, (scenario) =>
         runScenario(sandbox, scenario as Scenario, async () => createMemoryStateStore()),
       ),
-      { numRuns: RUNS, endOnFailure: true },
+      { numRuns: RUNS, seed: SEED, endOnFailure: true },
     );
   }, 240_000);
 
@@ -232,7 +235,7 @@ describe('convergence under duplicates, reordering, transient faults and crashes
             createDynamoDbStateStore({ client: dynamo.client, tableName: await dynamo.createTable() }),
           ),
         ),
-        { numRuns: Math.max(5, Math.round(RUNS / 3)), endOnFailure: true },
+        { numRuns: Math.max(5, Math.round(RUNS / 3)), seed: SEED + 1, endOnFailure: true },
       );
     } finally {
       await dynamo.close();

@@ -3,6 +3,7 @@ import {
   type AttributeValue,
   CreateTableCommand,
   DeleteTableCommand,
+  DescribeTableCommand,
   DynamoDBClient,
   GetItemCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -107,7 +108,13 @@ export async function startDynalite(): Promise<LocalDynamoDb> {
     createClient,
     async createTable(name = `state-${++tables}`) {
       await plain.send(new CreateTableCommand(createTableInput(name)));
-      return name;
+      // dynalite answers CREATING and turns the table ACTIVE on a timer; until then every item call fails
+      // with ResourceNotFoundException. Polled here rather than with the SDK waiter, whose least delay is 1 s.
+      for (;;) {
+        const { Table } = await plain.send(new DescribeTableCommand({ TableName: name }));
+        if (Table?.TableStatus === 'ACTIVE') return name;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
     },
     async deleteTable(name) {
       await plain.send(new DeleteTableCommand({ TableName: name }));

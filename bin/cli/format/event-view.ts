@@ -18,6 +18,7 @@ export function describeEvent(event: EventView): string[] {
     const rows = event.steps.map((step) => [
       step.key,
       step.action,
+      step.email ?? event.employee.email,
       step.outcome,
       step.httpStatus === undefined ? '-' : String(step.httpStatus),
       String(step.attempt),
@@ -26,7 +27,7 @@ export function describeEvent(event: EventView): string[] {
       step.error ?? '',
     ]);
     const table = formatTable(
-      ['STEP', 'ACTION', 'OUTCOME', 'HTTP', 'ATTEMPT', 'STARTED', 'TOOK', 'ERROR'],
+      ['STEP', 'ACTION', 'ACCOUNT', 'OUTCOME', 'HTTP', 'ATTEMPT', 'STARTED', 'TOOK', 'ERROR'],
       rows,
     );
     lines.push('', ...table.map((row) => `  ${row}`));

@@ -231,8 +231,8 @@ describe('mapBambooHrWebhook', () => {
     ]);
   });
 
-  it('hires on a new work email, on a status back to Active (rehire) and on Created', async () => {
-    expect(await typesOf(updated(['Work Email'], {}))).toEqual(['hire']);
+  it('hires on a status back to Active (rehire) and on Created; a new work email is an email change', async () => {
+    expect(await typesOf(updated(['Work Email'], {}))).toEqual(['role_change']);
     expect(await typesOf(updated(['Status'], { Status: 'Active' }))).toEqual(['hire']);
     expect(
       await typesOf({ id: '5', action: 'Created', fields: { 'Work Email': 'new@example.com' } }),

@@ -42,10 +42,14 @@ export function classifyBambooHrChange({
     }
     return { type: 'offboard' };
   }
-  if (action === 'Created' || changed(labels.workEmail)) return { type: 'hire' };
+  if (action === 'Created') return { type: 'hire' };
   // Status back to Active is a rehire; a hire of a deactivated user reactivates it.
   if (changed(labels.status) && status === 'active') return { type: 'hire' };
-  if (changed(labels.jobTitle) || changed(labels.department)) return { type: 'role_change' };
+  // A new work email is an email change: the person's new account is provisioned and the old one
+  // deactivated. A role change, not a hire: an address corrected on a leaver's record must not bring them back.
+  if (changed(labels.workEmail) || changed(labels.jobTitle) || changed(labels.department)) {
+    return { type: 'role_change' };
+  }
   return {
     skip:
       `no field that drives provisioning changed (changed: ${changedFields.join(', ') || 'none'}); ` +

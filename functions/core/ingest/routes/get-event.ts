@@ -11,6 +11,10 @@ export function eventView(record: EventRecord) {
     type: record.type,
     occurredAt: record.occurredAt,
     employee: { id: record.event.employee.id, email: record.event.employee.email },
+    /** The person the event is ordered with: the HR employee id, or the email when the source gave none. */
+    person: record.employeeKey,
+    /** Acceptance order: decides between the person's events with equal timestamps. */
+    ...(record.sequence === undefined ? {} : { sequence: record.sequence }),
     source: record.source,
     attempts: record.attempts,
     steps: record.steps,
