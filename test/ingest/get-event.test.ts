@@ -72,7 +72,7 @@ describe('GET /events/{id}', () => {
       status: 'queued',
       type: 'hire',
       employee: { id: 'E-evt-1', email: 'p0@example.com' },
-      source: 'events',
+      source: 'token',
       attempts: 0,
       steps: [],
     });

@@ -48,7 +48,7 @@ describe('the conflict check', () => {
 
   it('groups sources by what comes before the colon', () => {
     expect(['events', 'batch:b1', 'batch:b2', 'bamboohr'].map(sourceFamily)).toEqual([
-      'events',
+      'token',
       'batch',
       'batch',
       'bamboohr',
@@ -67,9 +67,7 @@ describe('the conflict check', () => {
     const explicit = idConflictCheck('batch:b2', [{ event: other }]);
     const derived = idConflictCheck('batch:b2', [{ event: other, derivedId: true }]);
 
-    expect(explicit(other, record('events', other))).toMatch(
-      /^id evt-1 belongs to another source \(events\)/,
-    );
+    expect(explicit(other, record('events', other))).toMatch(/^id evt-1 belongs to another source \(token\)/);
     expect(explicit(other, record('batch:b1', event))).toMatch(
       /^id evt-1 was already used for a different event/,
     );
@@ -182,10 +180,10 @@ describe('POST /batch: an id already recorded', () => {
     expect(response.status).toBe(202);
     expect(response.json).toMatchObject({ accepted: 1, duplicates: 0 });
     expect(response.json.rejected).toEqual([
-      { line: 3, error: expect.stringMatching(/^id evt-1 belongs to another source \(events\)/) },
+      { line: 3, error: expect.stringMatching(/^id evt-1 belongs to another source \(token\)/) },
     ]);
     expect(sentIds(ingest.queue)).toEqual(['evt-1', 'r-1']);
-    expect((await ingest.store.get('evt-1'))?.source).toBe('events');
+    expect((await ingest.store.get('evt-1'))?.source).toBe('token');
   });
 
   it('for a different event in another batch: the row is rejected; strict mode accepts nothing', async () => {
@@ -310,7 +308,7 @@ describe('POST /webhooks/bamboohr: ids', () => {
     expect(response.json.skipped).toEqual([
       {
         employeeId: '4021',
-        reason: expect.stringMatching(/^id bamboohr-4021-\S+ belongs to another source \(events\)/),
+        reason: expect.stringMatching(/^id bamboohr-4021-\S+ belongs to another source \(token\)/),
       },
     ]);
     expect(response.json.events).toEqual([

@@ -36,7 +36,7 @@ describe('POST /events: accepting', () => {
       roles: ['tenant-member'],
     });
     const record = await ingest.store.get('evt-1');
-    expect(record).toMatchObject({ status: 'queued', enqueued: true, source: 'events' });
+    expect(record).toMatchObject({ status: 'queued', enqueued: true, source: 'token' });
   });
 
   it('accepts a JSON array and answers each event in order, enqueued in order', async () => {

@@ -14,8 +14,14 @@ export type Submission = {
 /** Says why an event may not take an id that is already recorded, or undefined when it is a duplicate. */
 export type ConflictCheck = (event: CanonicalEvent, record: EventRecord) => string | undefined;
 
-/** `batch:<id>` → `batch`: the sources whose ids share one namespace. */
-export const sourceFamily = (source: string): string => source.split(':', 1)[0] ?? source;
+/**
+ * `batch:<id>` → `batch`: the sources whose ids share one namespace. `events`, what POST /events recorded
+ * before it told the signed webhook and the bearer token apart, is the token's.
+ */
+export const sourceFamily = (source: string): string => {
+  const family = source.split(':', 1)[0] ?? source;
+  return family === 'events' ? 'token' : family;
+};
 
 // Records the pipeline made for a message whose sender it did not know (it reached the queue without its
 // ingest record, or was redriven): they claim no namespace, so only their content is compared.

@@ -1,5 +1,5 @@
 import { silentLog } from '../engine/ports';
-import { authenticate } from './authenticate';
+import { type AuthResult, authenticate } from './authenticate';
 import { type IngestRequest, type IngestResponse, json, problem } from './http';
 import type { IngestDeps } from './ingest-deps';
 import { getEvent, listEvents } from './routes/get-event';
@@ -12,8 +12,16 @@ type Route = {
   pattern: RegExp;
   /** `caller`: signature or bearer token (or API Gateway IAM); `own`: the route checks its own signature. */
   auth: 'none' | 'caller' | 'own';
-  handle: (request: IngestRequest, deps: IngestDeps, params: string[]) => Promise<IngestResponse>;
+  handle: (
+    request: IngestRequest,
+    deps: IngestDeps,
+    params: string[],
+    caller: Caller | undefined,
+  ) => Promise<IngestResponse>;
 };
+
+/** Who a `caller` route was authenticated as: decides the event source (`webhook` or `token`). */
+export type Caller = Extract<AuthResult, { ok: true }>;
 
 const ROUTES: Route[] = [
   { method: 'GET', pattern: /^\/healthz$/, auth: 'none', handle: async () => json(200, { status: 'ok' }) },
@@ -83,13 +91,15 @@ async function route(request: IngestRequest, deps: IngestDeps): Promise<IngestRe
       { allow: allowed.join(', ') },
     );
   }
+  let caller: Caller | undefined;
   if (found.route.auth === 'caller') {
     const auth = authenticate(request, await deps.credentials());
     if (!auth.ok) {
       return problem(401, { error: 'unauthorized', message: auth.reason }, { 'www-authenticate': 'Bearer' });
     }
+    caller = auth;
   }
-  return found.route.handle(request, deps, found.match.slice(1));
+  return found.route.handle(request, deps, found.match.slice(1), caller);
 }
 
 // decodeURIComponent throws on a stray `%`: that is the caller's mistake (400), not a server error.

@@ -4,19 +4,28 @@ import { acceptEvents } from '../accept-events';
 import { eventsFromBody } from '../events-body';
 import { type IngestRequest, type IngestResponse, json, problem } from '../http';
 import { findIdConflicts, idConflictCheck, sameInstruction } from '../id-conflicts';
+import type { Caller } from '../ingest-app';
 import type { IngestDeps } from '../ingest-deps';
 import { MAX_EVENTS_BODY_BYTES, mib } from '../limits';
 import { readJson } from '../read-json';
 import { requireJson, requireSize, serviceUnavailable } from './guards';
 
-const SOURCE = 'events';
+/** The event source: `webhook` when a Standard Webhooks signature let it in, `token` for the bearer token. */
+export const sourceOf = (caller: Caller | undefined): 'webhook' | 'token' =>
+  caller?.via === 'signature' ? 'webhook' : 'token';
 
 /**
  * POST /events: one canonical event, an array, or `{ events: [...] }`. Ids are the sender's own, so an id
  * already recorded for another source or for a different event is refused (409), the whole request with
  * nothing recorded, as invalid events are.
  */
-export async function postEvents(request: IngestRequest, deps: IngestDeps): Promise<IngestResponse> {
+export async function postEvents(
+  request: IngestRequest,
+  deps: IngestDeps,
+  _params: string[] = [],
+  caller?: Caller,
+): Promise<IngestResponse> {
+  const SOURCE = sourceOf(caller);
   const refused =
     requireSize(request, MAX_EVENTS_BODY_BYTES, `at most ${mib(MAX_EVENTS_BODY_BYTES)} per request`) ??
     requireJson(request);
