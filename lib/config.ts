@@ -141,9 +141,20 @@ export const contextSchema = z
     ingestSecretKmsKeyArn: kmsKeyArn(),
     /** Subscribe this address to the alarm topic (confirm the e-mail AWS sends). */
     alarmEmail: z.preprocess(fromContextString, z.email({ error: 'must be an e-mail address' }).optional()),
-    /** API Gateway stage throttling: steady requests per second and burst. */
+    /** API Gateway throttling of each ingest route (POST): steady requests per second and burst. */
     apiThrottleRateLimit: positive(10_000, 50),
     apiThrottleBurstLimit: integer(1, 5_000, 100),
+    /**
+     * Throttling of each operator route (the IAM routes: reads, forget), apart from the ingest routes, so a
+     * flood of unauthenticated posts never takes the operators' reads with it.
+     */
+    apiOperatorThrottleRateLimit: positive(10_000, 5),
+    apiOperatorThrottleBurstLimit: integer(1, 5_000, 10),
+    /**
+     * A customer managed KMS key for the log groups (functions and API access logs). Its key policy must let
+     * CloudWatch Logs (`logs.<region>.amazonaws.com`) use it; default: CloudWatch Logs' own encryption.
+     */
+    logsKmsKeyArn: kmsKeyArn(),
     /**
      * Create the account-wide role API Gateway needs to write execution logs. Set false where the account's
      * API Gateway settings already name a CloudWatch role (one per account and region is enough).

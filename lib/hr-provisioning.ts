@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -42,6 +43,7 @@ export class HrProvisioning extends Construct {
   readonly tfySecret: AppSecret;
   readonly ingestSecret: AppSecret;
   readonly ingest: ServiceFunction;
+  readonly operator: ServiceFunction;
   readonly worker: ServiceFunction;
   readonly api: IngestApi;
   readonly monitoring: Monitoring;
@@ -54,6 +56,9 @@ export class HrProvisioning extends Construct {
     const logRetention = config.logRetentionDays as RetentionDays;
     const workerTimeout = Duration.seconds(config.workerTimeoutSeconds);
     const serviceName = (fn: string) => `hr-provisioning-${fn}-${config.stage}`;
+    const logsKmsKey = config.logsKmsKeyArn
+      ? Key.fromKeyArn(this, 'LogsKey', config.logsKmsKeyArn)
+      : undefined;
 
     // State and queues.
     this.table = new StateTable(this, 'State', { removalPolicy });
@@ -87,37 +92,63 @@ export class HrProvisioning extends Construct {
         'The webhook keys are shared with the HR systems (BambooHR, senders of Standard Webhooks); rotating them means changing the sender at the same moment, which the operator does by hand',
     });
 
-    // The ingest λ: authenticates, validates and enqueues; never calls TrueFoundry.
+    // The ingest λ: authenticates, validates and enqueues; never calls TrueFoundry. The operator λ is the
+    // same app under another role, behind the IAM routes: reads and purges that the ingest role may not do.
+    const appEnvironment = {
+      TABLE_NAME: this.table.table.tableName,
+      QUEUE_URL: this.queues.queue.queueUrl,
+      INGEST_SECRET_ARN: this.ingestSecret.secret.secretArn,
+      RETENTION_DAYS: String(config.retentionDays),
+      ...(config.bamboohrCompanyDomain ? { BAMBOOHR_COMPANY_DOMAIN: config.bamboohrCompanyDomain } : {}),
+      ...(config.bamboohrFieldLabels
+        ? { BAMBOOHR_FIELD_LABELS: JSON.stringify(config.bamboohrFieldLabels) }
+        : {}),
+    };
     this.ingest = new ServiceFunction(this, 'Ingest', {
       entry: resolveEntry(entries.ingest),
       description: `HR provisioning (${config.stage}): accepts HR events and enqueues them`,
       memorySize: config.ingestMemoryMb,
       timeout: INGEST_TIMEOUT,
       serviceName: serviceName('ingest'),
-      environment: {
-        TABLE_NAME: this.table.table.tableName,
-        QUEUE_URL: this.queues.queue.queueUrl,
-        INGEST_SECRET_ARN: this.ingestSecret.secret.secretArn,
-        RETENTION_DAYS: String(config.retentionDays),
-        ...(config.bamboohrCompanyDomain ? { BAMBOOHR_COMPANY_DOMAIN: config.bamboohrCompanyDomain } : {}),
-        ...(config.bamboohrFieldLabels
-          ? { BAMBOOHR_FIELD_LABELS: JSON.stringify(config.bamboohrFieldLabels) }
-          : {}),
-      },
+      environment: appEnvironment,
       logRetention,
+      ...(logsKmsKey ? { logsKmsKey } : {}),
       removalPolicy,
     });
+    // Event items only (and the acceptance counter and webhook-id records), by their partition key: a
+    // leaked ingest credential can neither read nor rewrite people, marks or the step ledger.
+    const ingestItems = {
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...INGEST_LEADING_KEYS] },
+    };
     this.ingest.role.addToPrincipalPolicy(
       new PolicyStatement({
-        actions: [
-          'dynamodb:GetItem',
-          'dynamodb:PutItem',
-          'dynamodb:UpdateItem',
-          'dynamodb:Query',
-          'dynamodb:Scan',
-          'dynamodb:BatchGetItem',
-        ],
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [this.table.table.tableArn],
+        conditions: ingestItems,
+      }),
+    );
+    this.operator = new ServiceFunction(this, 'Operator', {
+      entry: resolveEntry(entries.ingest),
+      description: `HR provisioning (${config.stage}): operator routes (event status, forget)`,
+      memorySize: config.ingestMemoryMb,
+      timeout: INGEST_TIMEOUT,
+      serviceName: serviceName('operator'),
+      environment: appEnvironment,
+      logRetention,
+      ...(logsKmsKey ? { logsKmsKey } : {}),
+      removalPolicy,
+    });
+    this.operator.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:BatchGetItem'],
         resources: [this.table.table.tableArn, this.table.statusIndexArn],
+      }),
+    );
+    // `forget` purges a person's items of every kind and writes its audit record.
+    this.operator.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:DeleteItem', 'dynamodb:PutItem'],
+        resources: [this.table.table.tableArn],
       }),
     );
     this.ingest.role.addToPrincipalPolicy(
@@ -150,6 +181,7 @@ export class HrProvisioning extends Construct {
       // The role mapping is part of the code: validated at synth, inlined into the bundle.
       define: { 'process.env.ROLE_MAPPING_JSON': JSON.stringify(JSON.stringify(config.roleMapping)) },
       logRetention,
+      ...(logsKmsKey ? { logsKmsKey } : {}),
       removalPolicy,
     });
     this.worker.role.addToPrincipalPolicy(
@@ -189,7 +221,7 @@ export class HrProvisioning extends Construct {
     );
     const notAsync =
       'Invoked synchronously only (API Gateway proxy integration or the SQS event source mapping), never asynchronously, so an async dead-letter target or failure destination would never receive anything';
-    for (const fn of [this.ingest.function, this.worker.function]) {
+    for (const fn of [this.ingest.function, this.operator.function, this.worker.function]) {
       Validations.of(fn).acknowledge(
         { id: 'Serverless-LambdaDLQ', reason: notAsync },
         { id: 'Serverless-LambdaAsyncFailureDestination', reason: notAsync },
@@ -205,8 +237,12 @@ export class HrProvisioning extends Construct {
     this.api = new IngestApi(this, 'Api', {
       stage: config.stage,
       handler: this.ingest.function,
+      operatorHandler: this.operator.function,
       throttleRateLimit: config.apiThrottleRateLimit,
       throttleBurstLimit: config.apiThrottleBurstLimit,
+      operatorThrottleRateLimit: config.apiOperatorThrottleRateLimit,
+      operatorThrottleBurstLimit: config.apiOperatorThrottleBurstLimit,
+      ...(logsKmsKey ? { logsKmsKey } : {}),
       createCloudWatchRole: config.apiGatewayCloudWatchRole,
       logRetention,
       removalPolicy,
@@ -226,6 +262,9 @@ export class HrProvisioning extends Construct {
     });
   }
 }
+
+/** The partition keys the ingest λ may touch: event items, the acceptance counter, webhook-id records. */
+export const INGEST_LEADING_KEYS = ['EVENT#*', 'SEQUENCE', 'WEBHOOK#*'] as const;
 
 function resolveEntry(entry: string): string {
   return isAbsolute(entry) ? entry : resolve(PROJECT_ROOT, entry);

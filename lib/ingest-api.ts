@@ -11,6 +11,7 @@ import {
   MethodLoggingLevel,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -20,9 +21,18 @@ export const API_STAGE_NAME = 'v1';
 
 export interface IngestApiProps {
   readonly stage: string;
+  /** Serves the ingest routes (HR systems' posts). */
   readonly handler: IFunction;
+  /** Serves the operator routes (IAM): the same app under a role that may read and purge state. */
+  readonly operatorHandler: IFunction;
+  /** Each ingest route's throttling: steady requests per second and burst. */
   readonly throttleRateLimit: number;
   readonly throttleBurstLimit: number;
+  /** Each operator route's throttling, apart from the ingest routes'. */
+  readonly operatorThrottleRateLimit: number;
+  readonly operatorThrottleBurstLimit: number;
+  /** Encrypts the access log group; default: CloudWatch Logs' own encryption. */
+  readonly logsKmsKey?: IKey;
   /** Create the account-level role that lets API Gateway write execution logs (see docs/deploy.md). */
   readonly createCloudWatchRole: boolean;
   readonly logRetention: RetentionDays;
@@ -32,8 +42,9 @@ export interface IngestApiProps {
 type Route = { path: string; method: 'GET' | 'POST'; iam: boolean };
 
 /**
- * Every route the ingest λ serves. Reads (event status) need SigV4-signed IAM callers; writes come from
- * HR systems that cannot sign requests and are authenticated by the handler (webhook signature or token).
+ * Every route of the API. Operator routes (reads, forget) need SigV4-signed IAM callers and are served by
+ * the operator λ; ingest routes come from HR systems that cannot sign requests and are authenticated by the
+ * ingest λ (webhook signature or token).
  */
 export const INGEST_ROUTES: readonly Route[] = [
   { path: '/events', method: 'POST', iam: false },
@@ -41,8 +52,12 @@ export const INGEST_ROUTES: readonly Route[] = [
   { path: '/webhooks/bamboohr', method: 'POST', iam: false },
   { path: '/events', method: 'GET', iam: true },
   { path: '/events/{id}', method: 'GET', iam: true },
+  { path: '/forget', method: 'POST', iam: true },
   { path: '/healthz', method: 'GET', iam: false },
 ];
+
+/** The stage's method settings key of a route: `/events/{id}` GET → `/events/{id}/GET`. */
+const methodKey = (route: Route) => `${route.path}/${route.method}`;
 
 const UNAUTHENTICATED_AT_GATEWAY =
   'POST routes are called by HR systems that cannot sign AWS requests; the ingest handler authenticates each request by Standard Webhooks HMAC signature, BambooHR signature or bearer token from Secrets Manager, and rejects it with 401 before any work';
@@ -69,6 +84,7 @@ export class IngestApi extends Construct {
     this.accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,
       removalPolicy: props.removalPolicy,
+      ...(props.logsKmsKey ? { encryptionKey: props.logsKmsKey } : {}),
     });
 
     this.api = new RestApi(this, 'Api', {
@@ -80,8 +96,18 @@ export class IngestApi extends Construct {
       ...(props.createCloudWatchRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
       deployOptions: {
         stageName: API_STAGE_NAME,
+        // Stage throttling applies to each method on its own; the operator routes get their own, lower limits.
         throttlingRateLimit: props.throttleRateLimit,
         throttlingBurstLimit: props.throttleBurstLimit,
+        methodOptions: Object.fromEntries(
+          INGEST_ROUTES.filter((route) => route.iam).map((route) => [
+            methodKey(route),
+            {
+              throttlingRateLimit: props.operatorThrottleRateLimit,
+              throttlingBurstLimit: props.operatorThrottleBurstLimit,
+            },
+          ]),
+        ),
         accessLogDestination: new LogGroupLogDestination(this.accessLogs),
         accessLogFormat: AccessLogFormat.custom(
           JSON.stringify({
@@ -115,8 +141,10 @@ export class IngestApi extends Construct {
     this.api.node.tryRemoveChild('Endpoint');
 
     const integration = new LambdaIntegration(props.handler, { proxy: true, allowTestInvoke: false });
+    const operator = new LambdaIntegration(props.operatorHandler, { proxy: true, allowTestInvoke: false });
     for (const route of INGEST_ROUTES) {
-      const method = resourceAt(this.api.root, route.path).addMethod(route.method, integration, {
+      const target = route.iam ? operator : integration;
+      const method = resourceAt(this.api.root, route.path).addMethod(route.method, target, {
         authorizationType: route.iam ? AuthorizationType.IAM : AuthorizationType.NONE,
       });
       if (route.iam) {

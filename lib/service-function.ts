@@ -1,5 +1,6 @@
 import { type Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -28,6 +29,8 @@ export interface ServiceFunctionProps {
   /** esbuild `define`s: values inlined into the bundle at synth time. */
   readonly define?: Record<string, string>;
   readonly logRetention: RetentionDays;
+  /** Encrypts the log group; default: CloudWatch Logs' own encryption. */
+  readonly logsKmsKey?: IKey;
   readonly removalPolicy: RemovalPolicy;
 }
 
@@ -47,6 +50,7 @@ export class ServiceFunction extends Construct {
     this.logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention,
       removalPolicy: props.removalPolicy,
+      ...(props.logsKmsKey ? { encryptionKey: props.logsKmsKey } : {}),
     });
 
     // No AWSLambdaBasicExecutionRole: it allows writing to any log group; this role may write to its own only.

@@ -25,6 +25,7 @@ import {
 const IMPORTED_TFY_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:hr/truefoundry-AbCdEf';
 const IMPORTED_INGEST_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:hr/ingest';
 const IMPORTED_INGEST_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const LOGS_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/9999abcd-12ab-34cd-56ef-1234567890ab';
 
 /** Everything non-default at once: invite mode, imported secrets, destroy, other limits, e-mail alarms. */
 const VARIANT = {
@@ -49,6 +50,9 @@ const VARIANT = {
   alarmEmail: 'platform-oncall@example.com',
   apiThrottleRateLimit: '7',
   apiThrottleBurstLimit: '14',
+  apiOperatorThrottleRateLimit: '2',
+  apiOperatorThrottleBurstLimit: '3',
+  logsKmsKeyArn: LOGS_KEY,
   apiGatewayCloudWatchRole: 'false',
   bamboohrCompanyDomain: 'acme',
 };
@@ -71,6 +75,7 @@ const ids = (t: Template) => ({
   queue: logicalId(t, 'AWS::SQS::Queue', 'HrProvisioningEventsQueue'),
   dlq: logicalId(t, 'AWS::SQS::Queue', 'HrProvisioningEventsDeadLetterQueue'),
   ingest: logicalId(t, 'AWS::Lambda::Function', 'HrProvisioningIngestFunction'),
+  operator: logicalId(t, 'AWS::Lambda::Function', 'HrProvisioningOperatorFunction'),
   worker: logicalId(t, 'AWS::Lambda::Function', 'HrProvisioningWorkerFunction'),
   topic: logicalId(t, 'AWS::SNS::Topic', 'HrProvisioningMonitoringAlarmTopic'),
   api: logicalId(t, 'AWS::ApiGateway::RestApi', 'HrProvisioningApi'),
@@ -177,13 +182,17 @@ describe('IAM', () => {
   });
 
   it('attaches no managed policy to the function roles', () => {
-    for (const prefix of ['HrProvisioningIngestRole', 'HrProvisioningWorkerRole']) {
+    for (const prefix of [
+      'HrProvisioningIngestRole',
+      'HrProvisioningOperatorRole',
+      'HrProvisioningWorkerRole',
+    ]) {
       const role = logicalId(template, 'AWS::IAM::Role', prefix);
       expect(propertiesOf(template, 'AWS::IAM::Role', role).ManagedPolicyArns).toBeUndefined();
     }
   });
 
-  it('lets the ingest λ use the table and its index, send to the queue and read the ingest secret, only', () => {
+  it('lets the ingest λ touch event items only (by leading key), send to the queue and read the ingest secret, only', () => {
     const { table, queue } = ids(template);
     const ingestSecret = logicalId(template, 'AWS::SecretsManager::Secret', 'HrProvisioningIngestSecret');
     const logs = logicalId(template, 'AWS::Logs::LogGroup', 'HrProvisioningIngestLogs');
@@ -193,18 +202,31 @@ describe('IAM', () => {
         { Effect: 'Allow', Action: XRAY, Resource: '*' },
         {
           Effect: 'Allow',
-          Action: [
-            'dynamodb:BatchGetItem',
-            'dynamodb:GetItem',
-            'dynamodb:PutItem',
-            'dynamodb:Query',
-            'dynamodb:Scan',
-            'dynamodb:UpdateItem',
-          ],
-          Resource: [getAtt(table), { 'Fn::Join': ['', [getAtt(table), `/index/${STATUS_INDEX}`]] }],
+          Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          Resource: getAtt(table),
+          Condition: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['EVENT#*', 'SEQUENCE', 'WEBHOOK#*'] },
+          },
         },
         { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: getAtt(queue) },
         { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: ref(ingestSecret) },
+      ]),
+    );
+  });
+
+  it('lets the operator λ read the table and its index and purge items, with no queue and no secret', () => {
+    const { table } = ids(template);
+    const logs = logicalId(template, 'AWS::Logs::LogGroup', 'HrProvisioningOperatorLogs');
+    expect(normalised(policyStatementsOfRole(template, 'HrProvisioningOperatorRole'))).toEqual(
+      normalised([
+        { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: getAtt(logs) },
+        { Effect: 'Allow', Action: XRAY, Resource: '*' },
+        {
+          Effect: 'Allow',
+          Action: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'],
+          Resource: [getAtt(table), { 'Fn::Join': ['', [getAtt(table), `/index/${STATUS_INDEX}`]] }],
+        },
+        { Effect: 'Allow', Action: ['dynamodb:DeleteItem', 'dynamodb:PutItem'], Resource: getAtt(table) },
       ]),
     );
   });
@@ -577,7 +599,10 @@ describe('API', () => {
       const p = m.Properties as Record<string, unknown>;
       expect(p.RestApiId).toEqual(ref(api));
       expect(p.Integration).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
-      expect(JSON.stringify(p.Integration)).toContain(ids(t).ingest);
+      const iam = p.AuthorizationType === 'AWS_IAM';
+      // IAM routes go to the operator λ, the others to the ingest λ.
+      expect(JSON.stringify(p.Integration)).toContain(iam ? ids(t).operator : ids(t).ingest);
+      expect(JSON.stringify(p.Integration)).not.toContain(iam ? ids(t).ingest : ids(t).operator);
       return {
         method: p.HttpMethod as string,
         path: pathOf(p.ResourceId),
@@ -586,7 +611,7 @@ describe('API', () => {
     });
   }
 
-  it('routes exactly the ingest routes to the ingest λ, with IAM auth on the GET /events routes', () => {
+  it('routes the ingest routes to the ingest λ and the IAM operator routes to the operator λ', () => {
     expect(routesOf(template).sort(byRoute)).toEqual(
       [
         { method: 'POST', path: '/events', authorization: 'NONE' },
@@ -594,10 +619,39 @@ describe('API', () => {
         { method: 'POST', path: '/webhooks/bamboohr', authorization: 'NONE' },
         { method: 'GET', path: '/events', authorization: 'AWS_IAM' },
         { method: 'GET', path: '/events/{id}', authorization: 'AWS_IAM' },
+        { method: 'POST', path: '/forget', authorization: 'AWS_IAM' },
         { method: 'GET', path: '/healthz', authorization: 'NONE' },
       ].sort(byRoute),
     );
-    expect(INGEST_ROUTES).toHaveLength(6);
+    expect(INGEST_ROUTES).toHaveLength(7);
+  });
+
+  it('throttles each operator route apart from the ingest routes', () => {
+    const settingsOf = (t: Template) => {
+      const [[, stage]] = resourcesOf(t, 'AWS::ApiGateway::Stage') as [[string, Resource]];
+      return (stage.Properties as { MethodSettings: Record<string, unknown>[] }).MethodSettings;
+    };
+    const operator = (rate: number, burst: number) =>
+      ['/events/GET', '/events/{id}/GET', '/forget/POST'].map((key) => {
+        const [path, method] = [key.slice(0, key.lastIndexOf('/')), key.slice(key.lastIndexOf('/') + 1)];
+        return expect.objectContaining({
+          ResourcePath: `/${path.replace(/\//g, '~1')}`,
+          HttpMethod: method,
+          ThrottlingRateLimit: rate,
+          ThrottlingBurstLimit: burst,
+        });
+      });
+    expect(settingsOf(template)).toEqual(expect.arrayContaining(operator(5, 10)));
+    expect(settingsOf(variant)).toEqual(expect.arrayContaining(operator(2, 3)));
+  });
+
+  it('encrypts every log group with the customer managed key when logsKmsKeyArn is set', () => {
+    const groups = resourcesOf(variant, 'AWS::Logs::LogGroup');
+    expect(groups.length).toBeGreaterThanOrEqual(4);
+    for (const [, group] of groups) expect(group.Properties.KmsKeyId).toBe(LOGS_KEY);
+    for (const [, group] of resourcesOf(template, 'AWS::Logs::LogGroup')) {
+      expect(group.Properties.KmsKeyId).toBeUndefined();
+    }
   });
 
   it('throttles the stage, writes JSON access logs, execution logs without bodies, metrics and traces', () => {
@@ -607,7 +661,7 @@ describe('API', () => {
     expect(p).toMatchObject({
       StageName: 'v1',
       TracingEnabled: true,
-      MethodSettings: [
+      MethodSettings: expect.arrayContaining([
         {
           HttpMethod: '*',
           ResourcePath: '/*',
@@ -617,7 +671,7 @@ describe('API', () => {
           DataTraceEnabled: false,
           MetricsEnabled: true,
         },
-      ],
+      ]),
     });
     expect(JSON.stringify(p.AccessLogSetting)).toContain(accessLogs);
     const format = JSON.parse(p.AccessLogSetting.Format) as Record<string, string>;
@@ -628,7 +682,9 @@ describe('API', () => {
       resourcePath: '$context.resourcePath',
     });
     variant.hasResourceProperties('AWS::ApiGateway::Stage', {
-      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 7, ThrottlingBurstLimit: 14 })],
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ ThrottlingRateLimit: 7, ThrottlingBurstLimit: 14 }),
+      ]),
     });
   });
 

@@ -45,7 +45,8 @@ describe('two stages in one account', () => {
       ),
     ];
     const devNames = namesOf(dev);
-    expect(devNames).toHaveLength(4);
+    // The API, the dashboard and three functions (ingest, operator, worker).
+    expect(devNames).toHaveLength(5);
     for (const name of namesOf(prod)) expect(devNames).not.toContain(name);
     // Tables, queues, functions, topics, log groups and secrets get generated names.
     for (const t of [dev, prod]) {
