@@ -21,6 +21,7 @@ export const handler = middy(async (event: SQSEvent, context: Context) =>
     skipGroupOnError: true,
   }),
 )
-  .use(captureLambdaHandler(tracer))
+  // Nor the worker's (the batch item failures): traces carry ids and timings, never people's data.
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

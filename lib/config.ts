@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { bambooHrFieldLabelOverrides } from '../functions/core/ingest/bamboohr/field-labels';
+import { type EffectivePolicy, resolvePolicy } from '../functions/core/policy/policy-file';
 import { loadRoleMapping, type RoleMappingFile } from '../functions/core/roles/role-mapping';
 import { PROJECT_ROOT } from './project-paths';
 
@@ -121,6 +122,11 @@ export const contextSchema = z
     maxReceiveCount: integer(1, 1_000, 5),
     /** Days terminal events stay in DynamoDB before TTL removes them. */
     retentionDays: integer(1, 3_650, 30),
+    /**
+     * Write emails into the functions' log lines as they are (LOG_EMAILS), for debugging; default: each
+     * email is logged as a digest, `<email:…>`, since logs outlive the state's retention.
+     */
+    logEmails: flag(false),
     /** Days the Lambda and API access logs are kept (a value CloudWatch Logs accepts). */
     logRetentionDays: z.preprocess(
       fromContextString,
@@ -165,6 +171,12 @@ export const contextSchema = z
       fromContextString,
       z.string({ error: 'must be a file path' }).min(1).default('config/role-mapping.json'),
     ),
+    /**
+     * The policy file (role ceiling, sources that may carry roles, protected accounts, e-mail domains),
+     * relative to the project root; validated with the role mapping and inlined into both functions.
+     * Unset: no policy, the ceiling is the roles the role mapping grants.
+     */
+    policyFile: text(),
     /** The BambooHR company subdomain (`acme` for acme.bamboohr.com), for the ingest λ's API lookups. */
     bamboohrCompanyDomain: z.preprocess(
       fromContextString,
@@ -218,6 +230,8 @@ export const CONTEXT_KEYS = Object.keys(contextSchema.shape) as ContextKey[];
 export type HrProvisioningConfig = ContextSettings & {
   /** The role-mapping file's content, validated by the same loader the worker uses. */
   roleMapping: RoleMappingFile;
+  /** The policy in force, its defaults filled in from the role mapping and checked against it. */
+  policy: EffectivePolicy;
 };
 
 /** A configuration mistake; the message names the context key and says what is expected. */
@@ -243,7 +257,9 @@ export function readConfig(source: ContextSource): HrProvisioningConfig {
       `Invalid CDK context (cdk.json "context" or -c key=value):\n${problems.join('\n')}`,
     );
   }
-  return { ...parsed.data, roleMapping: readRoleMappingFile(parsed.data.roleMappingFile) };
+  const roleMapping = readRoleMappingFile(parsed.data.roleMappingFile);
+  const policy = readPolicyFile(parsed.data.policyFile, roleMapping, parsed.data.roleMappingFile);
+  return { ...parsed.data, roleMapping, policy };
 }
 
 /**
@@ -274,4 +290,36 @@ export function readRoleMappingFile(file: string): RoleMappingFile {
     throw new ConfigurationError(`context "roleMappingFile": ${(error as Error).message}`);
   }
   return json as RoleMappingFile;
+}
+
+/**
+ * Loads the policy file (none: the defaults) and resolves it against the role mapping with the runtime's own
+ * code, so a mistake, or a rule granting a role above the ceiling, fails synth naming the path or the rule.
+ */
+export function readPolicyFile(
+  file: string | undefined,
+  roleMapping: RoleMappingFile,
+  roleMappingFile = 'file',
+): EffectivePolicy {
+  const mapping = loadRoleMapping(roleMapping);
+  const fail = (message: string) => new ConfigurationError(`context "policyFile": ${message}`);
+  if (file === undefined) return resolvePolicy(undefined, mapping);
+  const path = isAbsolute(file) ? file : resolve(PROJECT_ROOT, file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw fail(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  let content: unknown;
+  try {
+    content = JSON.parse(text);
+  } catch (error) {
+    throw fail(`${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  try {
+    return resolvePolicy({ content, name: file }, mapping, `the role mapping ${roleMappingFile}`);
+  } catch (error) {
+    throw fail((error as Error).message);
+  }
 }

@@ -1,6 +1,7 @@
 import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEAD_LETTER_RETENTION_DAYS } from '../functions/core/privacy/retention';
 
 /** Lambda's guidance: a visibility timeout of at least six times the consumer's timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
@@ -40,7 +41,8 @@ export class EventQueues extends Construct {
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       ...fifo,
       // SQS keeps a message's original enqueue time when it moves it here: the DLQ must outlive the queue.
-      retentionPeriod: Duration.days(14),
+      // People are kept at least as long (privacy/retention.ts), so a redriven event still finds its order.
+      retentionPeriod: Duration.days(DEAD_LETTER_RETENTION_DAYS),
       removalPolicy: props.removalPolicy,
     });
 

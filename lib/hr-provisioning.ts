@@ -99,11 +99,15 @@ export class HrProvisioning extends Construct {
       QUEUE_URL: this.queues.queue.queueUrl,
       INGEST_SECRET_ARN: this.ingestSecret.secret.secretArn,
       RETENTION_DAYS: String(config.retentionDays),
+      ...(config.logEmails ? { LOG_EMAILS: 'true' } : {}),
       ...(config.bamboohrCompanyDomain ? { BAMBOOHR_COMPANY_DOMAIN: config.bamboohrCompanyDomain } : {}),
       ...(config.bamboohrFieldLabels
         ? { BAMBOOHR_FIELD_LABELS: JSON.stringify(config.bamboohrFieldLabels) }
         : {}),
     };
+    // The policy is part of the code too, resolved against the role mapping at synth: the ingest λ refuses
+    // by it early, the worker checks it again before each write.
+    const policyDefine = { 'process.env.POLICY_JSON': JSON.stringify(JSON.stringify(config.policy)) };
     this.ingest = new ServiceFunction(this, 'Ingest', {
       entry: resolveEntry(entries.ingest),
       description: `HR provisioning (${config.stage}): accepts HR events and enqueues them`,
@@ -111,6 +115,7 @@ export class HrProvisioning extends Construct {
       timeout: INGEST_TIMEOUT,
       serviceName: serviceName('ingest'),
       environment: appEnvironment,
+      define: policyDefine,
       logRetention,
       ...(logsKmsKey ? { logsKmsKey } : {}),
       removalPolicy,
@@ -134,6 +139,7 @@ export class HrProvisioning extends Construct {
       timeout: INGEST_TIMEOUT,
       serviceName: serviceName('operator'),
       environment: appEnvironment,
+      define: policyDefine,
       logRetention,
       ...(logsKmsKey ? { logsKmsKey } : {}),
       removalPolicy,
@@ -177,9 +183,13 @@ export class HrProvisioning extends Construct {
         TFY_TIMEOUT_MS: String(Math.min(MAX_TFY_TIMEOUT_MS, (config.workerTimeoutSeconds * 1000) / 4)),
         MAX_RECEIVE_COUNT: String(config.maxReceiveCount),
         RETENTION_DAYS: String(config.retentionDays),
+        ...(config.logEmails ? { LOG_EMAILS: 'true' } : {}),
       },
       // The role mapping is part of the code: validated at synth, inlined into the bundle.
-      define: { 'process.env.ROLE_MAPPING_JSON': JSON.stringify(JSON.stringify(config.roleMapping)) },
+      define: {
+        'process.env.ROLE_MAPPING_JSON': JSON.stringify(JSON.stringify(config.roleMapping)),
+        ...policyDefine,
+      },
       logRetention,
       ...(logsKmsKey ? { logsKmsKey } : {}),
       removalPolicy,

@@ -1,4 +1,5 @@
 import type { EventStore } from '../functions/core/engine/ports';
+import { type RouteAccess, unauthorized } from '../functions/core/ingest/admission';
 import { authenticate, type IngestCredentials } from '../functions/core/ingest/authenticate';
 import { type IngestRequest, type IngestResponse, json, problem } from '../functions/core/ingest/http';
 import { readJson } from '../functions/core/ingest/read-json';
@@ -22,8 +23,9 @@ export async function handleAdmin(
   if (request.method === 'GET' && request.path === '/healthz')
     return json(200, { status: 'ok', ...deps.health() });
   if (request.path !== '/dlq' && request.path !== '/dlq/redrive') return undefined;
-  const auth = authenticate(request, await deps.credentials());
-  if (!auth.ok) return problem(401, { error: 'unauthorized', message: auth.reason });
+  // Operator routes: the bearer token only, never a webhook signature (authenticate.ts, RouteAuth).
+  const auth = authenticate(request, await deps.credentials(), 'operator');
+  if (!auth.ok) return unauthorized(auth.reason);
 
   if (request.method === 'GET' && request.path === '/dlq') {
     const letters = deps.queue.deadLetters();
@@ -52,4 +54,11 @@ export async function handleAdmin(
     error: 'method_not_allowed',
     message: `${request.method} ${request.path} is not supported`,
   });
+}
+
+/** The admin routes' auth kinds, for the local server's reading of bodies (admission.ts); undefined: not ours. */
+export function adminRouteAccess(method: string, path: string): RouteAccess | undefined {
+  if (method === 'GET' && path === '/healthz') return { auth: 'none', maxBodyBytes: 1024 };
+  if (path === '/dlq' || path === '/dlq/redrive') return { auth: 'operator', maxBodyBytes: 64 * 1024 };
+  return undefined;
 }

@@ -2,6 +2,13 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { issuesOf, ValidationError, type ValidationIssue } from '../functions/core/events/validation-issues';
 import { bambooHrFieldLabelsJson } from '../functions/core/ingest/bamboohr/field-labels';
+import {
+  bamboohrWebhookKeyProblem,
+  checkedWith,
+  MIN_INGEST_TOKEN_LENGTH,
+  webhookSecretProblem,
+} from '../functions/core/ingest/credential-rules';
+import { trueFoundryBaseUrlProblem } from '../functions/core/truefoundry/base-url';
 
 const optional = z
   .string()
@@ -27,9 +34,8 @@ const environmentSchema = z.object({
     .pipe(z.number().int().min(0).max(65535, { error: 'must be a port number' })),
   HOST: optional.transform((s) => s ?? '127.0.0.1'),
   DATA_DIR: optional.transform((s) => resolve(s ?? '.data')),
-  TFY_BASE_URL: optional.pipe(
-    z.url({ error: 'must be the tenant URL, e.g. https://acme.truefoundry.cloud' }).optional(),
-  ),
+  // https, or http to this machine only: the API key travels with every call.
+  TFY_BASE_URL: optional.pipe(checkedWith(trueFoundryBaseUrlProblem).optional()),
   TFY_API_KEY: optional,
   TFY_TENANT_NAME: optional,
   TFY_RATE_LIMIT_RPS: positiveInt(20),
@@ -39,17 +45,23 @@ const environmentSchema = z.object({
   ),
   TFY_ACCEPT_INVITE_URL: optional.pipe(z.url({ error: 'must be a URL' }).optional()),
   TFY_DELETE_AFTER_OFFBOARD: flag,
-  WEBHOOK_SECRET: optional.pipe(
-    z.string().startsWith('whsec_', { error: 'must be a Standard Webhooks secret (whsec_…)' }).optional(),
+  // Weak keys are refused at start-up, naming the variable and never its value (credential-rules.ts).
+  WEBHOOK_SECRET: optional.pipe(checkedWith(webhookSecretProblem).optional()),
+  INGEST_TOKEN: optional.pipe(
+    z
+      .string()
+      .min(MIN_INGEST_TOKEN_LENGTH, { error: `must be at least ${MIN_INGEST_TOKEN_LENGTH} characters` })
+      .optional(),
   ),
-  INGEST_TOKEN: optional.pipe(z.string().min(16, { error: 'must be at least 16 characters' }).optional()),
-  BAMBOOHR_WEBHOOK_KEY: optional,
+  BAMBOOHR_WEBHOOK_KEY: optional.pipe(checkedWith(bamboohrWebhookKeyProblem).optional()),
   BAMBOOHR_API_KEY: optional,
   BAMBOOHR_COMPANY_DOMAIN: optional,
   BAMBOOHR_BASE_URL: optional.pipe(z.url().optional()),
   /** Label overrides for renamed BambooHR fields, JSON, e.g. {"workEmail":"Company Email"}. */
   BAMBOOHR_FIELD_LABELS: optional.pipe(bambooHrFieldLabelsJson.optional()),
   ROLE_MAPPING_FILE: optional,
+  /** The policy (role ceiling, sources, protected accounts, domains); unset: none, see README "Policy". */
+  POLICY_FILE: optional,
   WORKER_CONCURRENCY: positiveInt(16),
   MAX_RECEIVE_COUNT: positiveInt(5),
   VISIBILITY_TIMEOUT_SECONDS: positiveInt(180),
@@ -57,6 +69,8 @@ const environmentSchema = z.object({
   /** How long a create that may have happened (timeout, 5xx, crash) holds back another create of the account. */
   UNKNOWN_CREATE_BOUND_SECONDS: positiveInt(120),
   LOG_LEVEL: optional.pipe(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO')),
+  /** Write emails into log lines as they are (debugging); otherwise each is a digest, `<email:…>`. */
+  LOG_EMAILS: flag,
 });
 
 export type LocalConfig = z.output<typeof environmentSchema>;

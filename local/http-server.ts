@@ -1,15 +1,22 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type Admission, bodyTooLarge } from '../functions/core/ingest/admission';
 import type { IngestRequest, IngestResponse } from '../functions/core/ingest/http';
 import { problem } from '../functions/core/ingest/http';
-import { MAX_BATCH_BODY_BYTES } from '../functions/core/ingest/limits';
 
-export type RequestHandler = (request: IngestRequest) => Promise<IngestResponse>;
+export type RequestHandler = {
+  /** On the headers alone (the body empty): refuse at once, or how much body to read (admission.ts). */
+  admit: (head: IngestRequest) => Promise<Admission>;
+  /** The whole request, body read. */
+  handle: (request: IngestRequest) => Promise<IngestResponse>;
+};
 
-/** Above the largest route limit, so the route itself answers 413 with its own rule; beyond this the socket is cut. */
-const MAX_READ_BYTES = MAX_BATCH_BODY_BYTES + 1024;
-
-/** The local front door: node:http turned into the same request shape API Gateway hands the ingest λ. */
+/**
+ * The local front door: node:http turned into the same request shape API Gateway hands the ingest λ. A
+ * request is admitted on its headers before its body is read: a missing or wrong bearer token, or a body
+ * declared larger than the caller may send, is answered at once and the connection closed, so an
+ * unauthenticated caller never makes the process buffer more than 64 KiB (a signed one, its route's limit).
+ */
 export async function listen(
   handler: RequestHandler,
   port: number,
@@ -17,6 +24,11 @@ export async function listen(
 ): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     void serve(req, res, handler);
+  });
+  // `Expect: 100-continue` (curl's large uploads): the client waits for our word before sending the body,
+  // so a refused request sends none of it.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    void serve(req, res, handler, () => res.writeContinue());
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
@@ -28,24 +40,39 @@ export async function listen(
   return { server, url: `http://${shownHost}:${address.port}` };
 }
 
-async function serve(req: IncomingMessage, res: ServerResponse, handler: RequestHandler): Promise<void> {
+async function serve(
+  req: IncomingMessage,
+  res: ServerResponse,
+  handler: RequestHandler,
+  continueBody: () => void = () => {},
+): Promise<void> {
   let response: IngestResponse;
+  // Answered without reading the whole body: the connection cannot carry another request after it.
+  let bodyLeftUnread = false;
   try {
-    const body = await readBody(req);
-    response =
-      body === 'too-large'
-        ? problem(413, {
-            error: 'body_too_large',
-            message: `the body is larger than ${MAX_READ_BYTES} bytes`,
-          })
-        : await handler(toRequest(req, body));
+    const head = toRequest(req, Buffer.alloc(0));
+    const admission = await handler.admit(head);
+    if ('refuse' in admission) {
+      bodyLeftUnread = true;
+      response = admission.refuse;
+    } else {
+      continueBody();
+      const body = await readBody(req, admission.maxBytes);
+      if (body === 'too-large') {
+        bodyLeftUnread = true;
+        response = bodyTooLarge(`is larger than ${admission.maxBytes} bytes`, admission.rule);
+      } else response = await handler.handle({ ...head, body });
+    }
   } catch {
     response = problem(500, {
       error: 'internal_error',
       message: 'the request could not be handled; retry it later',
     });
   }
-  res.writeHead(response.status, response.headers);
+  res.writeHead(response.status, {
+    ...response.headers,
+    ...(bodyLeftUnread && !req.complete ? { connection: 'close' } : {}),
+  });
   res.end(response.body);
 }
 
@@ -64,17 +91,23 @@ function toRequest(req: IncomingMessage, body: Buffer): IngestRequest {
   };
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+/** At most `maxBytes`: the moment a body goes past them it is answered, not read to its end. */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | 'too-large'> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_READ_BYTES) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(tooLarge ? 'too-large' : Buffer.concat(chunks)));
+      if (size <= maxBytes) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off('data', onData);
+      chunks.length = 0;
+      resolve('too-large');
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

@@ -1,10 +1,26 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IngestCredentials } from '../functions/core/ingest/authenticate';
+import {
+  bamboohrWebhookKeyProblem,
+  MIN_INGEST_TOKEN_LENGTH,
+  webhookSecretProblem,
+} from '../functions/core/ingest/credential-rules';
 import type { LocalConfig } from './config';
+import { ensurePrivateDir, ensurePrivateFile } from './private-files';
 
 type StoredSecrets = { webhookSecret: string; ingestToken: string; bamboohrWebhookKey: string };
+
+/** The same rules as the environment's (config.ts), for values kept in secrets.json by hand or by an older version. */
+const STORED_SECRET_RULES: Record<keyof StoredSecrets, (value: string) => string | undefined> = {
+  webhookSecret: webhookSecretProblem,
+  ingestToken: (value) =>
+    value.length < MIN_INGEST_TOKEN_LENGTH
+      ? `must be at least ${MIN_INGEST_TOKEN_LENGTH} characters`
+      : undefined,
+  bamboohrWebhookKey: bamboohrWebhookKeyProblem,
+};
 
 export const SECRETS_FILE = 'secrets.json';
 
@@ -22,6 +38,11 @@ export function loadLocalSecrets(config: LocalConfig): {
   const value = (name: keyof StoredSecrets, fromEnv: string | undefined, make: () => string): string => {
     if (fromEnv) return fromEnv;
     const kept = stored[name];
+    const problem = kept ? STORED_SECRET_RULES[name](kept) : undefined;
+    if (problem !== undefined) {
+      // Names the field and the file, never the value.
+      throw new Error(`${path}: ${name} ${problem}; remove it from the file to have a strong one generated`);
+    }
     if (kept) return kept;
     stored[name] = make();
     generated.push(name);
@@ -39,8 +60,10 @@ export function loadLocalSecrets(config: LocalConfig): {
     ),
     ...(config.BAMBOOHR_API_KEY ? { bamboohrApiKey: config.BAMBOOHR_API_KEY } : {}),
   };
-  mkdirSync(config.DATA_DIR, { recursive: true });
+  ensurePrivateDir(config.DATA_DIR);
   if (generated.length > 0) writeFileSync(path, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
+  // The mode above applies to a new file only; one kept from before may be readable by others.
+  ensurePrivateFile(path, false);
   return { credentials, generated };
 }
 

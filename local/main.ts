@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
 import { ValidationError } from '../functions/core/events/validation-issues';
+import { describePolicy } from '../functions/core/policy/policy';
 import { loadLocalConfig } from './config';
 import { SECRETS_FILE } from './local-secrets';
 import { type Runtime, startRuntime } from './runtime';
@@ -34,6 +35,7 @@ function printBanner(runtime: Runtime, config: ReturnType<typeof loadLocalConfig
       : `  TrueFoundry  ${config.TFY_BASE_URL}`,
     `  data         ${dataDir}/pipeline.db (queue and state; survives restarts)`,
     `  role rules   ${relative(process.cwd(), runtime.roleMappingFile)}`,
+    `  policy       ${describePolicy(runtime.policy)}`,
     `  workers      ${config.WORKER_CONCURRENCY} in parallel, at most ${config.TFY_RATE_LIMIT_RPS} TrueFoundry calls/s, ${config.TFY_PROVISION_MODE} mode`,
   ];
   const secretNames = {

@@ -1,27 +1,33 @@
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
   createSqliteStateStore,
   purgeExpired,
   releaseAbandonedClaims,
 } from '../functions/core/adapters/sqlite';
+import { SqliteWebhookIds } from '../functions/core/adapters/sqlite/sqlite-webhook-ids';
 import type { ConvergenceConfig } from '../functions/core/engine/converge-event';
 import { handleEventMessage } from '../functions/core/engine/handle-event-message';
 import type { Log, StateStore } from '../functions/core/engine/ports';
+import { admit } from '../functions/core/ingest/admission';
 import type { IngestCredentials } from '../functions/core/ingest/authenticate';
-import { createIngestApp } from '../functions/core/ingest/ingest-app';
+import { createIngestApp, ingestRouteAccess } from '../functions/core/ingest/ingest-app';
 import { powertoolsLog } from '../functions/core/observability/log';
+import { compilePolicy, type Policy } from '../functions/core/policy/policy';
+import { resolvePolicy } from '../functions/core/policy/policy-file';
+import { forgetPerson } from '../functions/core/privacy/forget-person';
 import { loadRoleMapping, type RoleMapping } from '../functions/core/roles/role-mapping';
 import { CredentialedUsersApiProvider } from '../functions/core/truefoundry/client-provider';
 import { RateLimiter } from '../functions/core/truefoundry/rate-limiter';
 import { type Sandbox, startSandbox } from '../sandbox';
-import { handleAdmin } from './admin-routes';
+import { adminRouteAccess, handleAdmin } from './admin-routes';
 import type { LocalConfig } from './config';
 import { lockDataDir } from './data-dir-lock';
 import { type LocalDatabase, openLocalDatabase } from './database';
 import { listen } from './http-server';
-import { loadLocalSecrets } from './local-secrets';
+import { loadLocalSecrets, SECRETS_FILE } from './local-secrets';
+import { ensurePrivateDir, ensurePrivateFile, octal, type Tightened } from './private-files';
 import { SqliteEventQueue } from './sqlite-event-queue';
 import { WorkerPool } from './worker-pool';
 
@@ -34,6 +40,8 @@ export type Runtime = {
   credentials: IngestCredentials;
   generatedSecrets: string[];
   roleMappingFile: string;
+  /** The policy in force: its file, or the defaults worked out from the role mapping. */
+  policy: Policy;
   store: StateStore;
   queue: SqliteEventQueue;
   /** Stops taking requests and work, lets in-flight events finish (up to `graceMs`), closes the database. */
@@ -47,9 +55,16 @@ export type Runtime = {
 export async function startRuntime(config: LocalConfig, log: Log = loggerFor(config)): Promise<Runtime> {
   const roleMappingFile = resolve(config.ROLE_MAPPING_FILE ?? DEFAULT_ROLE_MAPPING_FILE);
   const roleMapping = readRoleMapping(roleMappingFile);
+  const policy = readPolicy(config.POLICY_FILE, roleMapping, roleMappingFile);
+  // Owner only (private-files.ts): tightened before anything is read or written there, and reported.
+  const tightened = [
+    ensurePrivateDir(config.DATA_DIR),
+    ensurePrivateFile(join(config.DATA_DIR, SECRETS_FILE), false),
+  ].filter((t): t is Tightened => t !== undefined);
   const { credentials, generated } = loadLocalSecrets(config);
   const unlock = lockDataDir(config.DATA_DIR);
-  const db = openLocalDatabase(join(config.DATA_DIR, 'pipeline.db'));
+  const db = openLocalDatabase(join(config.DATA_DIR, 'pipeline.db'), tightened);
+  reportTightened(tightened, log);
   const store = createSqliteStateStore(db, { retentionDays: config.RETENTION_DAYS });
   const released = releaseAbandonedClaims(db);
   if (released > 0)
@@ -73,6 +88,7 @@ export async function startRuntime(config: LocalConfig, log: Log = loggerFor(con
     ...(config.TFY_TENANT_NAME ? { tenantName: config.TFY_TENANT_NAME } : {}),
     deleteAfterOffboard: config.TFY_DELETE_AFTER_OFFBOARD,
     roleMapping,
+    policy,
     // Longer than one step can take with the client's retries, shorter than the visibility timeout.
     leaseMs: Math.min(config.VISIBILITY_TIMEOUT_SECONDS * 1000, config.TFY_TIMEOUT_MS * 5),
     notVisibleRetryMs: 2_000,
@@ -97,6 +113,10 @@ export async function startRuntime(config: LocalConfig, log: Log = loggerFor(con
     store: store.events,
     queue,
     credentials: async () => credentials,
+    webhookIds: new SqliteWebhookIds(db),
+    // The person's queued messages and dead letters go too, before their records (privacy/forget-person.ts).
+    forget: (target, by) => forgetPerson(target, by, { store, queue, log }),
+    policy,
     bamboohr: {
       ...(config.BAMBOOHR_COMPANY_DOMAIN ? { companyDomain: config.BAMBOOHR_COMPANY_DOMAIN } : {}),
       ...(config.BAMBOOHR_BASE_URL ? { apiBaseUrl: config.BAMBOOHR_BASE_URL } : {}),
@@ -111,12 +131,26 @@ export async function startRuntime(config: LocalConfig, log: Log = loggerFor(con
     health: () => ({ mode: sandbox ? 'sandbox' : 'tenant', queue: queue.depth(), workersBusy: workers.busy }),
   };
   const { server, url } = await listen(
-    async (request) => (await handleAdmin(request, admin)) ?? ingest(request),
+    {
+      admit: async (head) =>
+        admit(
+          head,
+          adminRouteAccess(head.method, head.path) ?? ingestRouteAccess(head.method, head.path),
+          credentials,
+        ),
+      handle: async (request) => (await handleAdmin(request, admin)) ?? ingest(request),
+    },
     config.PORT,
     config.HOST,
   );
   workers.start();
-  const purge = setInterval(() => purgeExpired(db, Date.now()), 60 * 60_000);
+  // At start (a runtime stopped for a while has expired rows waiting) and hourly.
+  const purgeNow = () => {
+    purgeExpired(db, Date.now());
+    queue.purgeExpiredDeadLetters(Date.now());
+  };
+  purgeNow();
+  const purge = setInterval(purgeNow, 60 * 60_000);
   purge.unref();
 
   return {
@@ -125,6 +159,7 @@ export async function startRuntime(config: LocalConfig, log: Log = loggerFor(con
     credentials,
     generatedSecrets: generated,
     roleMappingFile,
+    policy,
     store,
     queue,
     close: async (graceMs = 10_000) => {
@@ -160,10 +195,55 @@ function readRoleMapping(path: string): RoleMapping {
   return loadRoleMapping(content, path);
 }
 
+/**
+ * The policy file, checked like the role mapping and against it; none set: the mapping's roles are the
+ * ceiling. Not picked up from config/policy.json on its own: the shipped file is an example whose domains and
+ * protected accounts are example.com, so it is a choice to make, not a default to stumble into.
+ */
+function readPolicy(file: string | undefined, mapping: RoleMapping, mappingFile: string): Policy {
+  if (file === undefined) return compilePolicy(resolvePolicy(undefined, mapping));
+  const path = resolve(file);
+  let content: unknown;
+  try {
+    content = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`cannot read the policy ${path}: ${(error as Error).message}`);
+  }
+  const policy = { content, name: shortPath(path) };
+  return compilePolicy(resolvePolicy(policy, mapping, `the role mapping ${shortPath(mappingFile)}`));
+}
+
+/** Inside the working directory relative (as the banner shows the role mapping), elsewhere absolute. */
+function shortPath(path: string): string {
+  const inside = relative(process.cwd(), path);
+  return inside === '' || inside.startsWith('..') ? path : inside;
+}
+
 function closeDatabase(db: LocalDatabase): void {
   if (db.open) db.close();
 }
 
 function loggerFor(config: LocalConfig): Log {
-  return powertoolsLog(new Logger({ serviceName: 'hr-provisioning', logLevel: config.LOG_LEVEL }));
+  return powertoolsLog(new Logger({ serviceName: 'hr-provisioning', logLevel: config.LOG_LEVEL }), {
+    logEmails: config.LOG_EMAILS,
+  });
+}
+
+/** Files an older version left readable by others, now owner-only (or that could not be made so). */
+function reportTightened(tightened: readonly Tightened[], log: Log): void {
+  for (const t of tightened) {
+    if ('failed' in t) {
+      log.warn('a data file is readable by other users and could not be made private', {
+        path: t.path,
+        mode: octal(t.from),
+        error: t.failed,
+      });
+    } else {
+      log.warn('made a data file private (it was readable by other users)', {
+        path: t.path,
+        from: octal(t.from),
+        to: octal(t.to),
+      });
+    }
+  }
 }

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { PersonQueue, QueuedMessage } from '../functions/core/privacy/forget-person';
+import { DEAD_LETTER_RETENTION_DAYS } from '../functions/core/privacy/retention';
 import type { EventQueue, OutgoingMessage } from '../functions/core/queue/event-queue';
 import type { LocalDatabase } from './database';
 
@@ -68,11 +70,12 @@ CREATE TABLE IF NOT EXISTS queue_dead_letters (
 /**
  * A durable FIFO queue with the SQS FIFO semantics the pipeline relies on: per-group order with
  * parallelism across groups (a group's next message waits while its head is in flight or delayed),
- * visibility timeout, receive counts, a dead-letter store, and deduplication by id.
+ * visibility timeout, receive counts, a dead-letter store whose letters expire as SQS's do
+ * (DEAD_LETTER_RETENTION_DAYS after they were buried), and deduplication by id.
  * Every change is written to SQLite before it is acknowledged; the scheduling index lives in memory
  * (this process is the only consumer) and is rebuilt from the table at start.
  */
-export class SqliteEventQueue implements EventQueue {
+export class SqliteEventQueue implements EventQueue, PersonQueue {
   private readonly groups = new Map<string, Message[]>();
   /** Groups whose head can be delivered now, in the order they became ready (fairness). */
   private readonly ready = new Set<string>();
@@ -239,6 +242,56 @@ export class SqliteEventQueue implements EventQueue {
     })();
     for (const message of added) this.append(message);
     return letters;
+  }
+
+  /**
+   * Deletes dead letters buried more than DEAD_LETTER_RETENTION_DAYS before `nowMs`, as SQS drops them
+   * from the dead-letter queue; the runtime runs it at start and hourly.
+   */
+  purgeExpiredDeadLetters(nowMs: number = this.now()): number {
+    const cutoff = nowMs - DEAD_LETTER_RETENTION_DAYS * 86_400_000;
+    return this.db.prepare('DELETE FROM queue_dead_letters WHERE dead_at < ?').run(cutoff).changes;
+  }
+
+  /**
+   * A forgotten person's messages: deletes every waiting message and dead letter `covers` accepts, in one
+   * transaction, so none of them is delivered later to write the person back. Nothing is deleted while
+   * one of them is in flight: its worker is writing the person right now.
+   */
+  forget(
+    covers: (message: QueuedMessage) => boolean,
+  ): { queued: number; deadLetters: number } | { inFlight: string[] } {
+    const waiting: Message[] = [];
+    const inFlight: string[] = [];
+    for (const group of this.groups.values()) {
+      for (const m of group) {
+        if (!covers(m)) continue;
+        if (m.receipt) inFlight.push(m.eventId);
+        else waiting.push(m);
+      }
+    }
+    if (inFlight.length > 0) return { inFlight };
+    const letters = this.deadLetters().filter((l) => covers(l));
+    this.db.transaction(() => {
+      for (const m of waiting) this.statements.remove.run(m.seq);
+      for (const letter of letters) this.statements.unbury.run(letter.seq);
+    })();
+    const gone = new Set(waiting.map((m) => m.seq));
+    for (const groupId of new Set(waiting.map((m) => m.groupId))) {
+      const group = this.groups.get(groupId) ?? [];
+      const head = group[0];
+      const rest = group.filter((m) => !gone.has(m.seq));
+      const next = rest[0];
+      if (!next) {
+        this.groups.delete(groupId);
+        this.ready.delete(groupId);
+        this.clearTimer(groupId);
+      } else {
+        this.groups.set(groupId, rest);
+        if (next !== head) this.wakeAt(groupId, next.visibleAt);
+      }
+    }
+    return { queued: waiting.length, deadLetters: letters.length };
   }
 
   /** Messages waiting or in flight, and dead letters: for /healthz and the CLI. */

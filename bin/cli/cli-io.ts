@@ -1,4 +1,5 @@
 import type { SignatureV4Init } from '@smithy/signature-v4';
+import { printableLines } from './format/printable';
 
 /** Where the CLI writes: process.stdout/stderr in real use, string buffers in tests. */
 export type CliOutput = { write(text: string): unknown; isTTY?: boolean; columns?: number };
@@ -33,7 +34,10 @@ export function contextOf(io: CliIo): CliContext {
   };
 }
 
-/** Writes whole lines, so commands never forget the newline. */
+/**
+ * Writes whole lines, so commands never forget the newline, with every control and invisible character
+ * in them escaped (format/printable.ts): nothing from the server reaches the terminal raw.
+ */
 export const writeLines = (out: CliOutput, lines: readonly string[]): void => {
-  if (lines.length > 0) out.write(`${lines.join('\n')}\n`);
+  if (lines.length > 0) out.write(`${lines.map(printableLines).join('\n')}\n`);
 };

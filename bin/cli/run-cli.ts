@@ -4,6 +4,7 @@ import { type CliContext, type CliIo, contextOf, writeLines } from './cli-io';
 import { batchCommand } from './commands/batch';
 import { dlqCommand } from './commands/dlq';
 import { eventsCommand } from './commands/events';
+import { forgetCommand } from './commands/forget';
 import { sendCommand } from './commands/send';
 import { statusCommand } from './commands/status';
 import { type CommandName, commandUsage, fullUsage } from './usage';
@@ -16,6 +17,7 @@ const COMMANDS: Record<CommandName, Command> = {
   status: statusCommand,
   events: eventsCommand,
   dlq: dlqCommand,
+  forget: forgetCommand,
 };
 
 const isCommand = (word: string): word is CommandName => Object.hasOwn(COMMANDS, word);

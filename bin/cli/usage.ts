@@ -25,6 +25,12 @@ dlq redrive [--id <event-id> ...]
     HRP_QUEUE_URL and HRP_DLQ_URL) name the main FIFO queue and its dead-letter queue.
     example: hr-provisioning dlq redrive --id evt-0042
     example: hr-provisioning dlq list --dlq-url https://sqs.eu-west-1.amazonaws.com/123456789012/hrp-dlq.fifo`,
+  forget: `forget --employee <id> | --email <address> [--dlq-url <url>] [--json]
+    Erases a person for good: their events, ledger steps, person records and email links, and (local
+    runtime) their queued messages and dead letters; one audit line remains, naming them by a digest only.
+    Refused while an event of theirs is queued or running. On AWS, --dlq-url (or HRP_DLQ_URL) also deletes
+    their messages from the SQS dead-letter queue. The call is IAM-signed on AWS, as reads are.
+    example: hr-provisioning forget --employee E1001`,
 } as const;
 
 export type CommandName = keyof typeof COMMAND_USAGE;

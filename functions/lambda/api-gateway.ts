@@ -38,7 +38,9 @@ export function toIngestRequest(event: ApiGatewayEvent): IngestRequest {
     query: { ...event.queryStringParameters },
     headers: lowerCased(event.headers),
     body,
-    // API Gateway fills the caller's identity only on routes with IAM authorisation; callers cannot set it.
+    // API Gateway checks the caller's SigV4 signature only on routes with IAM authorisation. The ingest app
+    // honours this flag only on its `operator` routes, which are exactly those (authenticate.ts, RouteAuth):
+    // on any other route an identity on the request proves nothing, and its signature or token is required.
     gatewayAuthorized: Boolean(event.requestContext.identity?.userArn),
   };
 }

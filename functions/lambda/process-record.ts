@@ -2,6 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { handleEventMessage, type MessageVerdict } from '../core/engine/handle-event-message';
+import { redactEmails } from '../core/privacy/redact';
 import { sqs } from './aws-clients';
 import { metrics } from './observability';
 import { queueUrlOf, visibilitySecondsFor } from './sqs-record';
@@ -59,7 +60,11 @@ export async function processRecord(record: SQSRecord, deps: WorkerDeps): Promis
           VisibilityTimeout: visibilitySecondsFor(verdict.delayMs),
         }),
       );
-      throw new RetryLaterError(verdict.reason);
+      // The reason is in the event record and the log line; this error also reaches the Lambda runtime's
+      // log and the trace when the whole batch fails, so its email is redacted like a log line's.
+      throw new RetryLaterError(
+        process.env.LOG_EMAILS === 'true' ? verdict.reason : redactEmails(verdict.reason),
+      );
   }
 }
 

@@ -5,6 +5,7 @@ import { DEFAULT_ROLE_MAPPING, loadRoleMapping, type RoleMapping } from '../core
 import { CredentialedUsersApiProvider } from '../core/truefoundry/client-provider';
 import { RateLimiter } from '../core/truefoundry/rate-limiter';
 import { dynamoDb } from './aws-clients';
+import { bundledWorkerPolicy } from './bundled-policy';
 import { readEnvironment, workerEnvironment } from './environment';
 import { logger } from './observability';
 import { trueFoundryCredentialsFrom } from './secrets';
@@ -14,6 +15,9 @@ export type WorkerDeps = ConvergenceDeps & { maxReceiveCount: number; dlqUrl: st
 /** Everything the worker needs, built once per cold start from its environment. */
 export function workerDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): WorkerDeps {
   const config = readEnvironment(workerEnvironment, env);
+  // Written out literally: the stack's esbuild `define` replaces exactly these expressions with the validated files.
+  const roleMapping = roleMappingOf(process.env.ROLE_MAPPING_JSON);
+  const policy = bundledWorkerPolicy(process.env.POLICY_JSON, roleMapping);
   return {
     store: createDynamoDbStateStore({
       client: dynamoDb,
@@ -29,8 +33,8 @@ export function workerDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env):
       ...(config.TFY_ACCEPT_INVITE_URL ? { acceptInviteUrl: config.TFY_ACCEPT_INVITE_URL } : {}),
       ...(config.TFY_TENANT_NAME ? { tenantName: config.TFY_TENANT_NAME } : {}),
       deleteAfterOffboard: config.TFY_DELETE_AFTER_OFFBOARD,
-      // Written out literally: the stack's esbuild `define` replaces exactly this expression with the validated file.
-      roleMapping: roleMappingOf(process.env.ROLE_MAPPING_JSON),
+      roleMapping,
+      policy,
       // Longer than a step can take with the client's retries (timeout × attempts), shorter than visibility.
       leaseMs: config.TFY_TIMEOUT_MS * 5,
       notVisibleRetryMs: 5_000,

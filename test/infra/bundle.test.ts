@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import type { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../lib/app';
-import { readRoleMappingFile } from '../../lib/config';
+import { readConfig, readRoleMappingFile } from '../../lib/config';
 import type { ServiceFunction } from '../../lib/service-function';
 import { newApp, removeAssemblies } from './infra-harness';
 
@@ -16,7 +16,7 @@ import { newApp, removeAssemblies } from './infra-harness';
  */
 
 const run = promisify(execFile);
-const bundles = new Map<'ingest' | 'worker' | 'probe', string>();
+const bundles = new Map<'ingest' | 'worker' | 'probe' | 'policy-probe', string>();
 
 // Quotes, backslashes, `$` and `|`: everything that could break on its way through esbuild's command line.
 const AWKWARD_MAPPING = {
@@ -30,6 +30,15 @@ const AWKWARD_MAPPING = {
     },
   ],
 };
+
+// The same, for the policy; its roles cover the mapping above, or synth would refuse it.
+const AWKWARD_POLICY = {
+  allowedRoles: { tenant: ['tenant-admin', 'tenant-member', 'a "quoted" `role` $HOME \\ x'] },
+  explicitRoles: ['token'],
+  protectedAccounts: ['o\'brien."q"-$home-*@example.com'],
+  allowedEmailDomains: ['example.com'],
+};
+let probePolicy: unknown;
 
 function functionBundle(app: App, fn: ServiceFunction): string {
   const code = fn.function.node.findChild('Code') as unknown as { assetPath: string };
@@ -47,13 +56,22 @@ beforeAll(() => {
 
   const mappingFile = join(mkdtempSync(join(tmpdir(), 'hr-provisioning-mapping-')), 'awkward.json');
   writeFileSync(mappingFile, JSON.stringify(AWKWARD_MAPPING));
-  const probeApp = newApp({ stage: 'probe', roleMappingFile: mappingFile });
-  const probeStack = buildApp(probeApp, { entries: { worker: 'test/infra/fixtures/role-mapping-probe.ts' } });
+  const policyFile = join(mkdtempSync(join(tmpdir(), 'hr-provisioning-policy-')), 'awkward.json');
+  writeFileSync(policyFile, JSON.stringify(AWKWARD_POLICY));
+  const probeApp = newApp({ stage: 'probe', roleMappingFile: mappingFile, policyFile });
+  const probeStack = buildApp(probeApp, {
+    entries: {
+      worker: 'test/infra/fixtures/role-mapping-probe.ts',
+      ingest: 'test/infra/fixtures/policy-probe.ts',
+    },
+  });
   probeApp.synth();
   bundles.set('probe', functionBundle(probeApp, probeStack.provisioning.worker));
+  bundles.set('policy-probe', functionBundle(probeApp, probeStack.provisioning.ingest));
+  probePolicy = readConfig(probeApp.node).policy;
 });
 
-const bundlePath = (fn: 'ingest' | 'worker' | 'probe') => bundles.get(fn) as string;
+const bundlePath = (fn: 'ingest' | 'worker' | 'probe' | 'policy-probe') => bundles.get(fn) as string;
 
 // Enough environment for the handlers' cold-start validation; nothing is called.
 const LAMBDA_ENV = {
@@ -106,6 +124,27 @@ describe('the role mapping define', () => {
       { env: { PATH: process.env.PATH ?? '' }, timeout: 20_000 },
     );
     expect(JSON.parse(stdout)).toEqual(AWKWARD_MAPPING);
+  });
+});
+
+describe('the policy define', () => {
+  const probe = async (fn: 'probe' | 'policy-probe', exported: string) => {
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(bundlePath(fn))}); process.stdout.write(await m.${exported}());`,
+      ],
+      { env: { PATH: process.env.PATH ?? '' }, timeout: 20_000 },
+    );
+    return JSON.parse(stdout) as unknown;
+  };
+
+  it('inlines the policy resolved at synth into the ingest and the worker bundles alike', async () => {
+    expect(probePolicy).toMatchObject({ file: expect.stringContaining('awkward.json'), ...AWKWARD_POLICY });
+    expect(await probe('policy-probe', 'handler')).toEqual(probePolicy);
+    expect(await probe('probe', 'policy')).toEqual(probePolicy);
   });
 });
 

@@ -133,11 +133,13 @@ describe('authentication of POST /events', () => {
     await expectRefused(ingest, await ingest.call(post(signed(body))), /not configured/);
   });
 
-  it('a request the gateway authorised passes without credentials', async () => {
+  it('IAM identity from the gateway does not open POST /events (not an IAM route): it still needs a signature or the token', async () => {
     const ingest = ingestFor();
     const response = await ingest.call({ ...post({}), gatewayAuthorized: true });
+    await expectRefused(ingest, response, /missing credentials/);
 
-    expect(response.status).toBe(202);
+    const withToken = await ingest.call({ ...post(bearer()), gatewayAuthorized: true });
+    expect(withToken.status).toBe(202);
     expect(sentIds(ingest.queue)).toEqual(['evt-1']);
   });
 

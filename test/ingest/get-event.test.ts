@@ -141,14 +141,20 @@ describe('GET /events/{id}', () => {
     }
   });
 
-  it('accepts the token, a signature over the empty body, or the gateway', async () => {
+  it('accepts the token or the gateway, never a signature (it authorises only the signed ingest routes)', async () => {
     const ingest = await withEvents(['evt-1']);
     const byToken = await ingest.call(get('/events/evt-1', bearer(INGEST_TOKEN)));
     const bySignature = await ingest.call(get('/events/evt-1', signed('', WEBHOOK_SECRET)));
     const byGateway = await ingest.call({ ...get('/events/evt-1', {}), gatewayAuthorized: true });
 
-    expect([byToken.status, bySignature.status, byGateway.status]).toEqual([200, 200, 200]);
-    expect(bySignature.json).toMatchObject({ id: 'evt-1', status: 'queued' });
+    expect([byToken.status, bySignature.status, byGateway.status]).toEqual([200, 401, 200]);
+    expect(byToken.json).toMatchObject({ id: 'evt-1', status: 'queued' });
+    expect(bySignature.json).toEqual({
+      error: 'unauthorized',
+      message: expect.stringMatching(
+        /webhook signature authorises only .*POST \/events.*not GET \/events\/evt-1/,
+      ),
+    });
   });
 });
 

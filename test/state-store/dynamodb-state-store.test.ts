@@ -10,8 +10,14 @@ import {
 } from '../../functions/core/adapters/dynamodb';
 import { MAX_STEP_ERROR_LENGTH, MAX_STORED_STEPS } from '../../functions/core/adapters/dynamodb/event-item';
 import type { StateStore } from '../../functions/core/engine/ports';
+import { forgetPerson } from '../../functions/core/privacy/forget-person';
 import { type LocalDynamoDb, startDynalite } from '../support/dynalite';
-import { canonicalEvent, describeStateStoreContract, stepRecord } from '../support/state-store-contract';
+import {
+  canonicalEvent,
+  describeStateStoreContract,
+  type StateStoreSetup,
+  stepRecord,
+} from '../support/state-store-contract';
 
 const NOW_MS = Date.UTC(2026, 10, 2, 9, 0, 0);
 const DAY_S = 86_400;
@@ -27,15 +33,28 @@ afterAll(async () => {
 });
 
 /** A fresh table per test, so no test sees another's items. */
-const freshStore = (clientOptions?: Parameters<LocalDynamoDb['createClient']>[0]) => async () => {
-  const local = await started;
-  const tableName = await local.createTable();
-  const client = clientOptions ? local.createClient(clientOptions) : local.client;
-  return {
-    store: createDynamoDbStateStore({ client, tableName, now: () => NOW_MS }),
-    cleanup: () => local.deleteTable(tableName),
+const freshStore =
+  (clientOptions?: Parameters<LocalDynamoDb['createClient']>[0]): StateStoreSetup =>
+  async (clock) => {
+    const local = await started;
+    const tableName = await local.createTable();
+    const client = clientOptions ? local.createClient(clientOptions) : local.client;
+    // The TTL attribute is in epoch seconds.
+    const ttlOf = async (key: { pk: string; sk: string }) => {
+      const item = (
+        await local.client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }))
+      ).Item;
+      return item?.expiresAt === undefined ? undefined : Number(item.expiresAt) * 1000;
+    };
+    return {
+      store: createDynamoDbStateStore({ client, tableName, now: clock.now }),
+      expiry: {
+        person: (personKey) => ttlOf(personItemKey(personKey)),
+        owner: (email) => ttlOf(emailOwnerItemKey(email)),
+      },
+      cleanup: () => local.deleteTable(tableName),
+    };
   };
-};
 
 describeStateStoreContract('DynamoDB (dynalite)', freshStore());
 describeStateStoreContract(
@@ -109,7 +128,7 @@ describe('DynamoDB state store specifics', () => {
       });
     });
 
-    it('keeps people under PERSON#<key>/PERSON and owners under EMAIL#<email>/OWNER without a TTL', async () => {
+    it('keeps people under PERSON#<key>/PERSON and owners under EMAIL#<email>/OWNER, with a TTL', async () => {
       await store.events.accept(canonicalEvent('evt-1'), { source: 'events', at: AT, sequence: 3 });
       await store.people.link('id:E1', 'ada@example.com', undefined);
       const mark = { at: AT, sequence: 3, eventId: 'evt-1' };
@@ -125,10 +144,13 @@ describe('DynamoDB state store specifics', () => {
         markEventId: 'evt-1',
         status: 'active',
         accounts: ['ada@example.com'],
+        // The retention period after their last event (privacy/retention.ts).
+        expiresAt: NOW_MS / 1000 + 30 * DAY_S,
       });
       expect(await rawItem(emailOwnerItemKey('ada@example.com'))).toEqual({
         ...emailOwnerItemKey('ada@example.com'),
         personKey: 'id:E1',
+        expiresAt: NOW_MS / 1000 + 30 * DAY_S,
       });
     });
 
@@ -145,6 +167,24 @@ describe('DynamoDB state store specifics', () => {
         eventId: 'evt-old',
       });
       expect(await store.people.legacyMark('bob@example.com')).toBeUndefined();
+    });
+
+    it('forgets the legacy mark of a forgotten person’s address, and keeps the audit under AUDIT#FORGET', async () => {
+      await dynamo.client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { pk: 'EMPLOYEE#ada@example.com', sk: 'HWM', occurredAt: AT, eventId: 'evt-old' },
+        }),
+      );
+      await store.people.link('id:E1', 'ada@example.com', undefined);
+
+      await forgetPerson({ employeeId: 'E1' }, 'gateway', { store, now: () => NOW_MS });
+
+      expect(await store.people.legacyMark('ada@example.com')).toBeUndefined();
+      expect(await rawItem(personItemKey('id:E1'))).toBeUndefined();
+      expect(await rawItem(emailOwnerItemKey('ada@example.com'))).toBeUndefined();
+      const audits = await store.forgetAudits();
+      expect(audits).toEqual([expect.objectContaining({ at: AT, by: 'gateway', people: 1, emails: 1 })]);
     });
 
     it('lets a ledger claim from before claimedAtMs existed be taken over whatever the bound', async () => {

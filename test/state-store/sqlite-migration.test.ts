@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteStateStore } from '../../functions/core/adapters/sqlite';
+import { forgetPerson } from '../../functions/core/privacy/forget-person';
 import { type LocalDatabase, openLocalDatabase } from '../../local/database';
 import { canonicalEvent } from '../support/state-store-contract';
 
@@ -66,5 +67,36 @@ describe('SQLite state store on a data directory from the first release', () => 
     expect((await store.events.get('evt-new'))?.sequence).toBe(first);
     // Opening again does not add anything twice.
     expect(() => createSqliteStateStore(db as LocalDatabase)).not.toThrow();
+  });
+
+  it('gives people and links of a file made before they expired an expiry column, stamped from now', async () => {
+    db = openLocalDatabase(':memory:');
+    db.exec(FIRST_RELEASE_SCHEMA);
+    // The tables as the version before expiry made them.
+    db.exec(`
+      CREATE TABLE people (person_key TEXT PRIMARY KEY, mark_at TEXT, mark_sequence INTEGER, mark_event_id TEXT,
+        status TEXT, accounts TEXT NOT NULL) STRICT, WITHOUT ROWID;
+      CREATE TABLE email_owners (email TEXT PRIMARY KEY, person_key TEXT NOT NULL) STRICT, WITHOUT ROWID;
+      INSERT INTO people VALUES ('id:E1', NULL, NULL, NULL, 'active', '["ada@example.com"]');
+      INSERT INTO email_owners VALUES ('ada@example.com', 'id:E1');
+      INSERT INTO employee_marks VALUES ('ada@example.com', '2026-01-01T00:00:00.000Z', 'evt-old');
+    `);
+    const now = Date.UTC(2026, 10, 2);
+    const store = createSqliteStateStore(db, { now: () => now });
+
+    const stamps = db
+      .prepare('SELECT expires_at_ms AS ms FROM people UNION ALL SELECT expires_at_ms FROM email_owners')
+      .all() as { ms: number }[];
+    expect(stamps).toEqual([{ ms: now + 30 * 86_400_000 }, { ms: now + 30 * 86_400_000 }]);
+    expect(await store.people.get('id:E1')).toEqual({
+      personKey: 'id:E1',
+      status: 'active',
+      accounts: ['ada@example.com'],
+    });
+
+    // Forgetting them takes the legacy per-email mark of their address too.
+    await forgetPerson({ employeeId: 'E1' }, 'token', { store });
+    expect(await store.people.legacyMark('ada@example.com')).toBeUndefined();
+    expect(await store.people.ownerOf('ada@example.com')).toBeUndefined();
   });
 });

@@ -13,7 +13,12 @@ import {
 import { createSqliteStateStore, purgeExpired } from '../../functions/core/adapters/sqlite';
 import type { StateStore } from '../../functions/core/engine/ports';
 import { type LocalDatabase, openLocalDatabase } from '../../local/database';
-import { canonicalEvent, describeStateStoreContract, stepRecord } from '../support/state-store-contract';
+import {
+  canonicalEvent,
+  describeStateStoreContract,
+  type ExpiryProbe,
+  stepRecord,
+} from '../support/state-store-contract';
 
 const NOW_MS = Date.UTC(2026, 10, 2, 9, 0, 0);
 const DAY_MS = 86_400_000;
@@ -51,16 +56,37 @@ async function tempDirectory() {
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }
 
-describeStateStoreContract('SQLite (in memory)', async () => {
-  const db = openLocalDatabase(':memory:');
-  return { store: createSqliteStateStore(db, { now: () => NOW_MS }), cleanup: async () => void db.close() };
+/** The expiry stamps of people and email links, as the rows hold them. */
+const expiryProbe = (db: LocalDatabase): ExpiryProbe => ({
+  person: async (key) =>
+    (
+      db.prepare('SELECT expires_at_ms AS ms FROM people WHERE person_key = ?').get(key) as
+        | { ms: number }
+        | undefined
+    )?.ms,
+  owner: async (email) =>
+    (
+      db.prepare('SELECT expires_at_ms AS ms FROM email_owners WHERE email = ?').get(email) as
+        | { ms: number }
+        | undefined
+    )?.ms,
 });
 
-describeStateStoreContract('SQLite (file, WAL)', async () => {
+describeStateStoreContract('SQLite (in memory)', async (clock) => {
+  const db = openLocalDatabase(':memory:');
+  return {
+    store: createSqliteStateStore(db, { now: clock.now }),
+    expiry: expiryProbe(db),
+    cleanup: async () => void db.close(),
+  };
+});
+
+describeStateStoreContract('SQLite (file, WAL)', async (clock) => {
   const dir = await tempDirectory();
   const db = openLocalDatabase(join(dir.path, 'state.db'));
   return {
-    store: createSqliteStateStore(db, { now: () => NOW_MS }),
+    store: createSqliteStateStore(db, { now: clock.now }),
+    expiry: expiryProbe(db),
     cleanup: async () => {
       db.close();
       await dir.remove();
@@ -213,7 +239,7 @@ describe('SQLite state store specifics', () => {
 
     const ids = async () => (await store.events.list({ limit: 100 })).records.map((r) => r.eventId).sort();
 
-    it('deletes expired terminal events and ledger rows, never marks or open events', async () => {
+    it('deletes expired terminal events and ledger rows, never open events or people still kept', async () => {
       for (const status of ['succeeded', 'superseded', 'failed'] as const) {
         await store.events.startAttempt(canonicalEvent(`evt-${status}`), AT);
         await store.events.finish(`evt-${status}`, { status, at: AT });
@@ -240,8 +266,9 @@ describe('SQLite state store specifics', () => {
       clock = NOW_MS + DAY_MS;
       await store.ledger.claim('evt-running', 'create', { owner: 'a', nowMs: clock, leaseMs: 1 });
 
-      expect(purgeExpired(db, NOW_MS + 7 * DAY_MS)).toEqual({ events: 0, steps: 0 });
-      expect(purgeExpired(db, NOW_MS + 7 * DAY_MS + 1)).toEqual({ events: 3, steps: 1 });
+      const none = { people: 0, emails: 0 };
+      expect(purgeExpired(db, NOW_MS + 7 * DAY_MS)).toEqual({ events: 0, steps: 0, ...none });
+      expect(purgeExpired(db, NOW_MS + 7 * DAY_MS + 1)).toEqual({ events: 3, steps: 1, ...none });
 
       expect(await ids()).toEqual(['evt-queued', 'evt-reopened', 'evt-requeued', 'evt-running']);
       expect(
@@ -249,15 +276,44 @@ describe('SQLite state store specifics', () => {
       ).toEqual({ state: 'claimed' });
       expect((await store.people.get('id:E1'))?.mark).toEqual(person.mark);
 
-      expect(purgeExpired(db, NOW_MS + 8 * DAY_MS + 1)).toEqual({ events: 0, steps: 2 });
+      expect(purgeExpired(db, NOW_MS + 8 * DAY_MS + 1)).toEqual({ events: 0, steps: 2, ...none });
+      // A person outlives a 7-day retention: they are kept as long as a dead letter (14 days).
       expect(await store.people.get('id:E1')).toBeDefined();
       expect(await ids()).toHaveLength(4);
     });
 
     it('runs on a database whose state tables do not exist yet', () => {
       const empty = openLocalDatabase(':memory:');
-      expect(purgeExpired(empty, NOW_MS)).toEqual({ events: 0, steps: 0 });
+      expect(purgeExpired(empty, NOW_MS)).toEqual({ events: 0, steps: 0, people: 0, emails: 0 });
       empty.close();
+    });
+
+    it('deletes people and their links once the retention has passed since their last event', async () => {
+      // Retention 7 days: people are kept at least as long as a dead letter, 14 days.
+      await store.people.link('id:E1', 'ada@example.com', undefined);
+      await store.people.link('id:E2', 'bob@example.com', undefined);
+      clock = NOW_MS + 10 * DAY_MS;
+      await store.people.link('id:E2', 'bob@example.com', undefined);
+
+      expect(purgeExpired(db, NOW_MS + 14 * DAY_MS)).toMatchObject({ people: 0, emails: 0 });
+      expect(purgeExpired(db, NOW_MS + 14 * DAY_MS + 1)).toMatchObject({ people: 1, emails: 1 });
+      expect(await store.people.get('id:E1')).toBeUndefined();
+      expect(await store.people.ownerOf('ada@example.com')).toBeUndefined();
+      expect(await store.people.ownerOf('bob@example.com')).toBe('id:E2');
+
+      expect(purgeExpired(db, NOW_MS + 24 * DAY_MS + 1)).toMatchObject({ people: 1, emails: 1 });
+      expect(await store.people.get('id:E2')).toBeUndefined();
+      const rows = db.prepare('SELECT COUNT(*) AS n FROM people').get() as { n: number };
+      expect(rows.n).toBe(0);
+    });
+
+    it('gives people and links from a file made before they expired an expiry from when it is opened', async () => {
+      await store.people.link('id:E1', 'ada@example.com', undefined);
+      db.exec('UPDATE people SET expires_at_ms = NULL; UPDATE email_owners SET expires_at_ms = NULL');
+      clock = NOW_MS + 3 * DAY_MS;
+      createSqliteStateStore(db, { now: () => clock, retentionDays: 30 });
+      expect(purgeExpired(db, NOW_MS + 33 * DAY_MS)).toMatchObject({ people: 0, emails: 0 });
+      expect(purgeExpired(db, NOW_MS + 33 * DAY_MS + 1)).toMatchObject({ people: 1, emails: 1 });
     });
   });
 

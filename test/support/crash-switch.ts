@@ -53,6 +53,8 @@ export function crashingStore(store: StateStore, crash: CrashSwitch): StateStore
     ledger: wrap(store.ledger, 'ledger', crash),
     people: wrap(store.people, 'people', crash),
     recordSuccess: (...args) => crash.around('recordSuccess', () => store.recordSuccess(...args)),
+    forget: (...args) => crash.around('forget', () => store.forget(...args)),
+    forgetAudits: () => store.forgetAudits(),
   };
 }
 

@@ -1,6 +1,7 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { createMemoryStateStore } from '../../functions/core/adapters/memory';
+import { MemoryWebhookIds } from '../../functions/core/adapters/memory/memory-webhook-ids';
 import type { IngestCredentials } from '../../functions/core/ingest/authenticate';
 import type { IngestRequest } from '../../functions/core/ingest/http';
 import { createIngestApp } from '../../functions/core/ingest/ingest-app';
@@ -32,9 +33,11 @@ export function ingestFor(
 ) {
   const store = createMemoryStateStore().events;
   const queue = new RecordingQueue();
+  const webhookIds = new MemoryWebhookIds();
   const deps: IngestDeps = {
     store,
     queue,
+    webhookIds,
     credentials: async () => ({
       webhookSecret: WEBHOOK_SECRET,
       ingestToken: INGEST_TOKEN,
@@ -55,7 +58,7 @@ export function ingestFor(
       json: JSON.parse(response.body) as Record<string, unknown> & { [k: string]: unknown },
     };
   };
-  return { app, call, store, queue, deps };
+  return { app, call, store, queue, deps, webhookIds };
 }
 
 /** Every response `call` returned in this test file (until cleared), so a test can check none leaks a secret. */
@@ -80,9 +83,16 @@ export function secretsIn(text: string): string[] {
 
 export const bearer = (token = INGEST_TOKEN) => ({ authorization: `Bearer ${token}` });
 
-/** Standard Webhooks headers for a body, signed now (or at `at`, seconds since the epoch). */
-export function signed(body: string, secret = WEBHOOK_SECRET, at = Math.floor(Date.now() / 1000)) {
-  const id = `msg_${at}_${body.length}`;
+/**
+ * Standard Webhooks headers for a body, signed now (or at `at`, seconds since the epoch). The id is the
+ * body's: one message, one id (a sender's retry of the same body reuses it, as here).
+ */
+export function signed(
+  body: string,
+  secret = WEBHOOK_SECRET,
+  at = Math.floor(Date.now() / 1000),
+  id = `msg_${createHash('sha256').update(body).digest('hex').slice(0, 24)}`,
+) {
   return {
     'webhook-id': id,
     'webhook-timestamp': String(at),

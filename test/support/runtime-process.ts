@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
+const OPEN_POLICY_FILE = new URL('./open-policy.json', import.meta.url).pathname;
 
 export type RuntimeProcess = {
   url: string;
@@ -23,7 +24,27 @@ export async function startRuntimeProcess(
   env: Record<string, string>,
   dataDir = newDataDir(),
 ): Promise<RuntimeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
+  return startBannerProcess('local/main.ts', env, dataDir, 30_000);
+}
+
+/**
+ * Starts `emulate/main.ts` as `npm run emulate` does (the synthesized stack on emulated AWS services) and
+ * waits for its banner; a first start with new sources synthesizes and bundles, hence the longer wait.
+ */
+export async function startEmulatorProcess(
+  env: Record<string, string>,
+  dataDir = newDataDir(),
+): Promise<RuntimeProcess> {
+  return startBannerProcess('emulate/main.ts', env, dataDir, 180_000);
+}
+
+async function startBannerProcess(
+  entry: string,
+  env: Record<string, string>,
+  dataDir: string,
+  startTimeoutMs: number,
+): Promise<RuntimeProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -31,6 +52,9 @@ export async function startRuntimeProcess(
       DATA_DIR: dataDir,
       INGEST_TOKEN: TEST_TOKEN,
       LOG_LEVEL: 'WARN',
+      // Every role the sandbox knows and two it does not, so that tests can see TrueFoundry's own 422; tests
+      // of the policy pass their own POLICY_FILE (or '' for none).
+      POLICY_FILE: OPEN_POLICY_FILE,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -44,8 +68,8 @@ export async function startRuntimeProcess(
   });
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`runtime did not start within 30 s:\n${output}`)),
-      30_000,
+      () => reject(new Error(`runtime did not start within ${startTimeoutMs / 1000} s:\n${output}`)),
+      startTimeoutMs,
     );
     const check = () => {
       const match = /listening\s+(http:\/\/\S+)/.exec(output);

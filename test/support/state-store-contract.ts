@@ -2,8 +2,28 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventRecord, EventStatus, StateStore, StepRecord } from '../../functions/core/engine/ports';
 import type { CanonicalEvent } from '../../functions/core/events/canonical-event';
 import { personKeyOf } from '../../functions/core/events/person-key';
+import { forgetPerson, targetDigest } from '../../functions/core/privacy/forget-person';
 
-export type StateStoreSetup = () => Promise<{ store: StateStore; cleanup?: () => Promise<void> }>;
+/** The clock a setup gives its store (`now`); the contract moves it to see expiries move. */
+export type StateStoreClock = { ms: number; now: () => number };
+
+/** When the adapter will delete a person or an email link, epoch ms, read from its own storage. */
+export type ExpiryProbe = {
+  person(personKey: string): Promise<number | undefined>;
+  owner(email: string): Promise<number | undefined>;
+};
+
+/**
+ * An empty store on `clock`, with the default retention (30 days), and a probe of its expiry stamps.
+ * A setup that ignores the clock gets no expiry cases run against it.
+ */
+export type StateStoreSetup = (
+  clock: StateStoreClock,
+) => Promise<{ store: StateStore; cleanup?: () => Promise<void>; expiry?: ExpiryProbe }>;
+
+/** The contract's clock starts here. */
+export const CONTRACT_NOW_MS = Date.UTC(2026, 10, 2, 9, 0, 0);
+const DAY_MS = 86_400_000;
 
 const T0 = '2026-11-02T09:00:00.000Z';
 const T1 = '2026-11-02T09:00:01.000Z';
@@ -68,9 +88,12 @@ export function describeStateStoreContract(name: string, setup: StateStoreSetup)
   describe(`${name}: StateStore contract`, () => {
     let store: StateStore;
     let cleanup: (() => Promise<void>) | undefined;
+    let expiry: ExpiryProbe | undefined;
+    let clock: StateStoreClock;
 
     beforeEach(async () => {
-      ({ store, cleanup } = await setup());
+      clock = { ms: CONTRACT_NOW_MS, now: () => clock.ms };
+      ({ store, cleanup, expiry } = await setup(clock));
     });
     afterEach(async () => {
       await cleanup?.();
@@ -692,6 +715,211 @@ export function describeStateStoreContract(name: string, setup: StateStoreSetup)
         );
         expect((await store.people.get('id:E1'))?.status).toBe('offboarded');
         expect(await store.events.get('e1')).toMatchObject({ status: 'succeeded', note: 'done' });
+      });
+    });
+
+    describe('expiry of people and email links', () => {
+      const RETENTION_MS = 30 * DAY_MS;
+      const probe = () => {
+        if (!expiry) throw new Error('this setup gives no expiry probe');
+        return expiry;
+      };
+      const succeed = async (eventId: string, personKey: string, current: string, sequence: number) => {
+        await store.events.accept(canonicalEvent(eventId), { source: 'events', at: T0, sequence });
+        await store.events.startAttempt(canonicalEvent(eventId), T0);
+        return store.recordSuccess(
+          eventId,
+          { at: T1 },
+          { personKey, mark: { at: T1, sequence, eventId }, status: 'active', current },
+        );
+      };
+
+      it('stamps a person and their email link with the retention period when linked', async () => {
+        await store.people.link('id:E1', 'ada@example.com', undefined);
+        expect(await probe().person('id:E1')).toBe(CONTRACT_NOW_MS + RETENTION_MS);
+        expect(await probe().owner('ada@example.com')).toBe(CONTRACT_NOW_MS + RETENTION_MS);
+      });
+
+      it('moves the expiry on with every write of the person, for every link they still hold', async () => {
+        await store.people.link('id:E1', 'old@example.com', undefined);
+        await store.people.link('id:E1', 'new@example.com', undefined);
+        clock.ms += 5 * DAY_MS;
+        // A link of an account already theirs: the person's expiry moves too, not only the link's.
+        await store.people.link('id:E1', 'new@example.com', undefined);
+        expect(await probe().person('id:E1')).toBe(clock.ms + RETENTION_MS);
+        expect(await probe().owner('new@example.com')).toBe(clock.ms + RETENTION_MS);
+        expect(await probe().owner('old@example.com')).toBe(CONTRACT_NOW_MS + RETENTION_MS);
+
+        clock.ms += 5 * DAY_MS;
+        expect(await succeed('e1', 'id:E1', 'new@example.com', 1)).toEqual({ applied: true });
+        expect(await probe().person('id:E1')).toBe(clock.ms + RETENTION_MS);
+        // The old account's link lives as long as its person, so an offboard still finds it.
+        expect(await probe().owner('old@example.com')).toBe(clock.ms + RETENTION_MS);
+        expect(await probe().owner('new@example.com')).toBe(clock.ms + RETENTION_MS);
+      });
+
+      it('leaves the expiry of a link that has passed to someone else to its new holder', async () => {
+        await store.people.link('id:E1', 'shared@example.com', undefined);
+        clock.ms += DAY_MS;
+        await store.people.link('id:E2', 'shared@example.com', 'id:E1');
+        const taken = clock.ms + RETENTION_MS;
+        clock.ms += DAY_MS;
+        await succeed('e1', 'id:E1', 'ada@example.com', 1);
+        expect(await probe().owner('shared@example.com')).toBe(taken);
+        expect(await probe().person('id:E1')).toBe(clock.ms + RETENTION_MS);
+      });
+    });
+
+    describe('forget', () => {
+      const finished = async (eventId: string, employee: CanonicalEvent['employee'], sequence = 1) => {
+        const event = canonicalEvent(eventId, { employee });
+        await store.events.accept(event, { source: 'events', at: T0, sequence });
+        await store.events.startAttempt(event, T0);
+        await store.events.finish(eventId, { status: 'failed', at: T1, error: 'HTTP 422' });
+      };
+      const stepDone = async (eventId: string, stepKey: string) => {
+        await store.ledger.claim(eventId, stepKey, { owner: 'w', nowMs: 1_000, leaseMs: 60_000 });
+        await store.ledger.complete(eventId, stepKey, 'w', T1);
+      };
+      const ada = { id: 'E1', email: 'ada@example.com', name: 'Ada Lovelace' };
+
+      it('erases a person named by employee id: events, steps, person, links, their email-only self', async () => {
+        await store.people.link('id:E1', 'ada@example.com', undefined);
+        await store.people.link('id:E1', 'ada.l@example.com', undefined);
+        await finished('evt-1', ada);
+        await finished('evt-2', { ...ada, email: 'ada.l@example.com' });
+        // The same human as a CSV row without an employee id: keyed by the email.
+        await finished('evt-3', { id: 'ada@example.com', email: 'ada@example.com' });
+        await stepDone('evt-1', 'create');
+        await stepDone('evt-1', 'roles:tenant');
+        await stepDone('evt-2', 'create');
+        await store.people.link('id:E2', 'bob@example.com', undefined);
+        await finished('evt-bob', { id: 'E2', email: 'bob@example.com' });
+        await stepDone('evt-bob', 'create');
+
+        const report = await forgetPerson({ employeeId: 'E1' }, 'token (alice)', {
+          store,
+          now: () => Date.parse(T3),
+        });
+
+        expect(report).toMatchObject({
+          forgotten: {
+            person: targetDigest({ employeeId: 'E1' }),
+            events: 3,
+            steps: 3,
+            people: 1,
+            emails: 2,
+            queued: 0,
+            deadLetters: 0,
+            at: T3,
+            by: 'token (alice)',
+          },
+        });
+        for (const id of ['evt-1', 'evt-2', 'evt-3']) expect(await store.events.get(id)).toBeUndefined();
+        expect(await store.people.get('id:E1')).toBeUndefined();
+        expect(await store.people.ownerOf('ada@example.com')).toBeUndefined();
+        expect(await store.people.ownerOf('ada.l@example.com')).toBeUndefined();
+        // The ledger forgot the steps: a claim is a fresh one, not `done`.
+        expect(await store.ledger.claim('evt-1', 'create', { owner: 'x', nowMs: 2_000, leaseMs: 1 })).toEqual(
+          {
+            state: 'claimed',
+          },
+        );
+        // Nobody else is touched.
+        expect(await store.events.get('evt-bob')).toBeDefined();
+        expect(await store.people.ownerOf('bob@example.com')).toBe('id:E2');
+        expect(
+          await store.ledger.claim('evt-bob', 'create', { owner: 'x', nowMs: 2_000, leaseMs: 1 }),
+        ).toEqual({ state: 'done' });
+      });
+
+      it('keeps one audit line per forget, with a digest and counts and no personal data', async () => {
+        await store.people.link('id:E1', 'ada@example.com', undefined);
+        await finished('evt-1', ada);
+        await forgetPerson({ employeeId: 'E1' }, 'gateway', { store, now: () => Date.parse(T2) });
+        // Safe to repeat: nothing is left, and the repeat is recorded too.
+        await forgetPerson({ email: 'Ada@Example.com' }, 'gateway', { store, now: () => Date.parse(T3) });
+
+        const audits = await store.forgetAudits();
+        expect(audits).toEqual([
+          {
+            person: targetDigest({ employeeId: 'E1' }),
+            at: T2,
+            by: 'gateway',
+            events: 1,
+            steps: 0,
+            people: 1,
+            emails: 1,
+            queued: 0,
+            deadLetters: 0,
+          },
+          {
+            person: targetDigest({ email: 'ada@example.com' }),
+            at: T3,
+            by: 'gateway',
+            events: 0,
+            steps: 0,
+            people: 0,
+            emails: 0,
+            queued: 0,
+            deadLetters: 0,
+          },
+        ]);
+        expect(JSON.stringify(audits)).not.toMatch(/ada|example|E1|Lovelace/i);
+      });
+
+      it('erases by email: the person holding it and every event carrying it, whoever it was for', async () => {
+        await store.people.link('id:E1', 'ada@example.com', undefined);
+        await store.people.link('id:E1', 'ada.new@example.com', undefined);
+        await finished('evt-1', ada);
+        await finished('evt-2', { ...ada, email: 'ada.new@example.com' });
+        // Refused for E3, who named Ada's address: it carries her email, so it goes too.
+        await finished('evt-mistake', { id: 'E3', email: 'ada@example.com' });
+        await finished('evt-e3', { id: 'E3', email: 'eve@example.com' });
+
+        const report = await forgetPerson({ email: 'ADA@example.com ' }, 'token', { store });
+
+        expect(report).toMatchObject({ forgotten: { events: 3, people: 1, emails: 2 } });
+        for (const id of ['evt-1', 'evt-2', 'evt-mistake'])
+          expect(await store.events.get(id)).toBeUndefined();
+        expect(await store.events.get('evt-e3')).toBeDefined();
+        expect(await store.people.get('id:E1')).toBeUndefined();
+        expect(await store.people.ownerOf('ada.new@example.com')).toBeUndefined();
+      });
+
+      it('leaves an account that has passed to someone else linked to them', async () => {
+        await store.people.link('id:E1', 'ada@example.com', undefined);
+        await store.people.link('id:E2', 'ada@example.com', 'id:E1');
+        await finished('evt-e2', { id: 'E2', email: 'ada@example.com' });
+
+        await forgetPerson({ employeeId: 'E1' }, 'token', { store });
+
+        expect(await store.people.get('id:E1')).toBeUndefined();
+        expect(await store.people.ownerOf('ada@example.com')).toBe('id:E2');
+        expect(await store.people.get('id:E2')).toEqual({
+          personKey: 'id:E2',
+          accounts: ['ada@example.com'],
+        });
+        expect(await store.events.get('evt-e2')).toBeDefined();
+      });
+
+      it('erases nothing while an event of the person is queued or running: its delivery would undo it', async () => {
+        await store.people.link('id:E1', 'ada@example.com', undefined);
+        await finished('evt-done', ada);
+        await store.events.accept(canonicalEvent('evt-queued', { employee: ada }), {
+          source: 'events',
+          at: T0,
+          sequence: 2,
+        });
+        await store.events.startAttempt(canonicalEvent('evt-running', { employee: ada }), T0);
+
+        const report = await forgetPerson({ employeeId: 'E1' }, 'token', { store });
+
+        expect(report).toEqual({ busy: expect.arrayContaining(['evt-queued', 'evt-running']) });
+        expect('busy' in report && report.busy).toHaveLength(2);
+        expect(await store.events.get('evt-done')).toBeDefined();
+        expect(await store.people.ownerOf('ada@example.com')).toBe('id:E1');
+        expect(await store.forgetAudits()).toEqual([]);
       });
     });
   });

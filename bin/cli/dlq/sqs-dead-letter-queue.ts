@@ -85,6 +85,45 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
     return redriven;
   }
 
+  /**
+   * Deletes every dead letter whose body `covers` accepts (a forgotten person's), looking at each message
+   * once; the others are handed back at once. Returns how many were deleted.
+   */
+  async forget(
+    covers: (message: { eventId: string; groupId: string; body: string }) => boolean,
+  ): Promise<number> {
+    const kept = new Map<string, Message>();
+    let deleted = 0;
+    try {
+      for (let scanned = 0; scanned < REDRIVE_SCAN_LIMIT; ) {
+        const received = await this.#receive(RECEIVE_MAX);
+        const fresh = received.filter((m) => !kept.has(m.MessageId ?? ''));
+        for (const message of received)
+          if (kept.has(message.MessageId ?? '')) kept.set(message.MessageId ?? '', message);
+        if (fresh.length === 0) break;
+        scanned += fresh.length;
+        for (const message of fresh) {
+          const seen = {
+            eventId: eventIdOf(message) ?? '',
+            groupId: message.Attributes?.MessageGroupId ?? '',
+            body: message.Body ?? '',
+          };
+          if (!covers(seen)) {
+            kept.set(message.MessageId ?? '', message);
+            continue;
+          }
+          await this.#sqs.client.send(
+            new DeleteMessageCommand({ QueueUrl: this.#sqs.dlqUrl, ReceiptHandle: message.ReceiptHandle }),
+          );
+          deleted++;
+        }
+      }
+    } finally {
+      await this.#release([...kept.values()]);
+    }
+    return deleted;
+  }
+
   async #receive(count: number): Promise<Message[]> {
     const answer = await this.#sqs.client.send(
       new ReceiveMessageCommand({

@@ -1,4 +1,5 @@
 import type { EventView } from '../api-types';
+import { printable } from './printable';
 import { formatTable } from './table';
 
 /** `status <id>`: status first, then who and what, then each TrueFoundry call, then the error or note. */
@@ -34,5 +35,6 @@ export function describeEvent(event: EventView): string[] {
   }
   if (event.error) lines.push('', `  error      ${event.error}`);
   if (event.note) lines.push('', `  note       ${event.note}`);
-  return lines;
+  // Each entry is one line: a line break or control in a field from the server is escaped, not printed.
+  return lines.map(printable);
 }

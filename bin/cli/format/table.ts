@@ -1,5 +1,12 @@
-/** Columns padded to their widest cell; the last column is not padded (it may be long, e.g. an error). */
-export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+import { printable } from './printable';
+
+/**
+ * Columns padded to their widest cell; the last column is not padded (it may be long, e.g. an error).
+ * Cells are escaped first (printable.ts): a line break or control in a cell neither breaks the table nor
+ * reaches the terminal, and the widths are those of what is printed.
+ */
+export function formatTable(header: readonly string[], cells: readonly (readonly string[])[]): string[] {
+  const rows = cells.map((row) => row.map(printable));
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
   );

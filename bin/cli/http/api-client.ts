@@ -17,6 +17,8 @@ export type ApiRequest = {
    * (a repeat is a duplicate); off for those that act on whatever is there at the time (redrive).
    */
   retry?: boolean;
+  /** An operator route other than a read (POST /forget): IAM-signed on AWS too, as reads are. */
+  operator?: boolean;
 };
 
 const ATTEMPTS = 3;
@@ -80,9 +82,9 @@ export class ApiClient {
     });
   }
 
-  /** On AWS, reads are IAM-authorised at API Gateway; writes take the ingest token everywhere. */
+  /** On AWS, reads and operator routes are IAM-authorised at API Gateway; ingest writes take the token. */
   #signsReads(request: ApiRequest): boolean {
-    return request.method === 'GET' && this.#target.iamRegion !== undefined;
+    return (request.method === 'GET' || request.operator === true) && this.#target.iamRegion !== undefined;
   }
 
   #signerFor(region: string): ExecuteApiSigner {

@@ -1,11 +1,13 @@
 import type { CanonicalEvent } from '../events/canonical-event';
 import { isEmailPersonOf } from '../events/person-key';
+import type { Policy } from '../policy/policy';
 import type { RoleMapping } from '../roles/role-mapping';
 import { InvalidUserRequestError, TrueFoundryError, TrueFoundryForbiddenError } from '../truefoundry/errors';
 import type { ProvisionMode } from './convergence-plan';
 import { desiredStateOf } from './desired-state';
 import { EventRun, RetryLater, type Target } from './event-run';
 import { describePerson, heldByOther, judgeOrder, type PersonView, readPersonView } from './person-view';
+import { policyRefusal } from './policy-guard';
 import {
   type Log,
   type OrderMark,
@@ -23,6 +25,11 @@ export type ConvergenceConfig = {
   deleteAfterOffboard: boolean;
   tenantName?: string;
   roleMapping: RoleMapping;
+  /**
+   * The policy: the role ceiling (for derived roles too) and the protected accounts, checked before any write
+   * of an event. Absent: no checks (tests of other concerns); both runtimes always set it.
+   */
+  policy?: Policy;
   /** How long a claimed step is protected from a second worker. Longer than one step can take. */
   leaseMs: number;
   /** Wait before retrying when a user created moments ago is not visible yet. */
@@ -147,6 +154,9 @@ async function convergePerson(
       primary: false,
     }),
   );
+  // Before anything is linked or written: a protected account or a role above the ceiling fails the event.
+  const refused = policyRefusal(event, [own, ...previous], deps.config.policy, deps.config.roleMapping);
+  if (refused) throw new PermanentFailure(refused);
   if (event.type === 'offboard') {
     // The email is recorded as the person's unless it passed to someone else (a leaver's old address).
     const owner = view.otherOwner?.personKey;

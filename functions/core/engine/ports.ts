@@ -195,6 +195,46 @@ export interface Log {
 
 export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
 
+/**
+ * Whom `forget` erases, resolved from the directory (`resolveForgetSubject`): personal data, held for the
+ * call only, never stored or logged.
+ */
+export type ForgetSubject = {
+  /** The person named, and the email-only persons of their accounts (the same human, per person-key.ts). */
+  personKeys: string[];
+  /** Their accounts: an owner link to one of personKeys and a legacy mark of each go too. */
+  emails: string[];
+  /** Set when named by email: events carrying this email go too, whichever person they were for. */
+  email?: string;
+};
+
+/** What one forget erased from the state store. */
+export type ForgetCounts = { events: number; steps: number; people: number; emails: number };
+
+/** The durable audit line of one forget: a digest of whom, counts, when and by whom; no personal data. */
+export type ForgetAudit = ForgetCounts & {
+  /** A short SHA-256 digest of the target as named (`employee:<id>` or `email:<email>`). */
+  person: string;
+  at: string;
+  /** How the operator was authenticated (`token`, `gateway`), and who they said they are. */
+  by: string;
+  /** Messages of the person taken off the local queue before they ran (0 on AWS). */
+  queued: number;
+  /** Dead letters of the person deleted with them (local runtime; on AWS the CLI purges SQS itself). */
+  deadLetters: number;
+};
+
+export type ForgetOptions = {
+  /**
+   * Erase nothing when one of the events is queued or running: its delivery would write the person back.
+   * The local runtime takes such messages off its queue first and says false; on AWS they are in SQS.
+   */
+  refuseWhileBusy: boolean;
+  audit: Omit<ForgetAudit, keyof ForgetCounts>;
+};
+
+export type ForgetOutcome = { forgotten: ForgetAudit } | { busy: string[] };
+
 export type StateStore = {
   events: EventStore;
   ledger: StepLedger;
@@ -208,4 +248,12 @@ export type StateStore = {
     result: { at: string; note?: string },
     person: { personKey: string } & RecordApplied,
   ): Promise<{ applied: true } | { applied: false; newest: OrderMark }>;
+  /**
+   * Erases a person: every event of one of `personKeys` (or carrying `email`) with its ledger steps, the
+   * person records, the email links they own and the legacy marks of their emails; then writes the audit
+   * line. Safe to repeat: what is gone stays gone.
+   */
+  forget(subject: ForgetSubject, options: ForgetOptions): Promise<ForgetOutcome>;
+  /** Every forget's audit line, oldest first. */
+  forgetAudits(): Promise<ForgetAudit[]>;
 };

@@ -1,26 +1,29 @@
 import { z } from 'zod';
+import { normaliseEmail } from './email-address';
+import { unsafeCharacterIn } from './safe-text';
 import { issuesOf, type ValidationIssue } from './validation-issues';
 
 export const EVENT_TYPES = ['hire', 'role_change', 'offboard'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/u;
+/** Refuses controls, bidi and invisible characters in every text field (safe-text.ts), naming the one found. */
+const safeString = z.string().check((ctx) => {
+  const unsafe = unsafeCharacterIn(ctx.value);
+  if (unsafe !== undefined) ctx.issues.push({ code: 'custom', message: unsafe, input: ctx.value });
+});
 // Unicode NFC so that the same name typed on two systems compares equal.
-const text = z
-  .string()
+const text = safeString
   .transform((s) => s.normalize('NFC').trim())
   .pipe(z.string().min(1, { error: 'must not be empty' }));
 // Blank optional fields are dropped: an HR export's empty cell means "not given".
-const optionalText = z
-  .string()
-  .transform((s) => s.normalize('NFC').trim() || undefined)
-  .optional();
-const email = z
-  .string()
-  .transform((s) => s.normalize('NFC').trim().toLowerCase())
-  .pipe(
-    z.string().min(1, { error: 'must not be empty' }).regex(EMAIL, { error: 'must be an email address' }),
-  );
+const optionalText = safeString.transform((s) => s.normalize('NFC').trim() || undefined).optional();
+// The one email rule of every source (events, CSV, NDJSON, BambooHR): email-address.ts.
+const email = z.string().transform((raw, ctx) => {
+  const checked = normaliseEmail(raw);
+  if (checked.ok) return checked.email;
+  ctx.issues.push({ code: 'custom', message: checked.message, input: raw });
+  return z.NEVER;
+});
 const roleList = z.array(text).transform((roles) => [...new Set(roles)]);
 
 /** Drops keys whose value is undefined, so records hold only what was given (and store as such). */
@@ -38,7 +41,7 @@ export const employeeSchema = z
     location: optionalText,
     employmentType: optionalText,
     managerEmail: email.optional(),
-    attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+    attributes: z.record(safeString, z.union([safeString, z.number(), z.boolean(), z.null()])).optional(),
   })
   .transform(withoutUndefined);
 

@@ -17,12 +17,39 @@ export type IngestCredentials = {
 export type AuthResult = { ok: true; via: 'signature' | 'token' | 'gateway' } | { ok: false; reason: string };
 
 /**
- * A Standard Webhooks signature (verified by the `standardwebhooks` package, which also refuses
- * timestamps outside five minutes) or `Authorization: Bearer <ingest token>`. Reasons never echo what
- * the caller sent.
+ * How a route lets callers in; every route names one, and a credential opens only the routes whose kind
+ * lists it:
+ *
+ *   none      anyone (GET /healthz)
+ *   ingest    a Standard Webhooks signature over the body, or the bearer token: the routes HR systems post
+ *             events to (POST /events, POST /batch). API Gateway IAM identity is ignored: these routes are
+ *             not IAM routes, so an identity on the request proves nothing here.
+ *   operator  the bearer token, or IAM identity that API Gateway checked (the IAM routes on AWS): reads
+ *             and operator actions (GET /events, GET /events/{id}, /dlq, /forget, /holds, /reconcile, …).
+ *             A signature never opens them: signed headers captured from a POST must not read or redrive.
+ *   own       the route checks its own scheme (POST /webhooks/bamboohr: BambooHR's HMAC).
  */
-export function authenticate(request: IngestRequest, credentials: IngestCredentials): AuthResult {
-  if (request.gatewayAuthorized) return { ok: true, via: 'gateway' };
+export type RouteAuth = 'none' | 'ingest' | 'operator' | 'own';
+
+/** The kinds `authenticate` decides; `none` and `own` routes do not call it. */
+export type CallerAuth = Extract<RouteAuth, 'ingest' | 'operator'>;
+
+/** The Standard Webhooks signature header: its presence says the caller means to authenticate by signature. */
+export const SIGNATURE_HEADER = 'webhook-signature';
+
+/**
+ * The one rule for `ingest` and `operator` routes (see RouteAuth). Ingest routes take a Standard Webhooks
+ * signature (verified by the `standardwebhooks` package, which also refuses timestamps outside five
+ * minutes) or `Authorization: Bearer <ingest token>`; operator routes take the token or gateway-checked
+ * IAM identity. Reasons never echo what the caller sent. Headers only, except a signature's check (it
+ * covers the body).
+ */
+export function authenticate(
+  request: IngestRequest,
+  credentials: IngestCredentials,
+  auth: CallerAuth,
+): AuthResult {
+  if (auth === 'operator' && request.gatewayAuthorized) return { ok: true, via: 'gateway' };
   const authorization = request.headers.authorization;
   if (authorization !== undefined) {
     const token = /^Bearer\s+(.+)$/i.exec(authorization.trim())?.[1];
@@ -31,7 +58,16 @@ export function authenticate(request: IngestRequest, credentials: IngestCredenti
       ? { ok: true, via: 'token' }
       : { ok: false, reason: 'the bearer token is not valid' };
   }
-  if (request.headers['webhook-signature'] !== undefined) {
+  if (auth === 'operator') {
+    return {
+      ok: false,
+      reason:
+        request.headers[SIGNATURE_HEADER] !== undefined
+          ? `a webhook signature authorises only the signed ingest routes (POST /events, POST /batch), not ${request.method} ${request.path}: send Authorization: Bearer <token> (on AWS: sign the request with IAM, SigV4)`
+          : 'missing credentials: send Authorization: Bearer <token> (on AWS: sign the request with IAM, SigV4)',
+    };
+  }
+  if (request.headers[SIGNATURE_HEADER] !== undefined) {
     if (!credentials.webhookSecret) return { ok: false, reason: 'webhook signatures are not configured' };
     try {
       new Webhook(credentials.webhookSecret).verify(
@@ -43,8 +79,7 @@ export function authenticate(request: IngestRequest, credentials: IngestCredenti
       );
       return { ok: true, via: 'signature' };
     } catch (error) {
-      const message = error instanceof Error ? error.message : 'invalid signature';
-      return { ok: false, reason: `webhook signature rejected: ${message.toLowerCase()}` };
+      return { ok: false, reason: signatureRejected(error) };
     }
   }
   return {
@@ -52,6 +87,32 @@ export function authenticate(request: IngestRequest, credentials: IngestCredenti
     reason:
       'missing credentials: sign the request (webhook-id, webhook-timestamp, webhook-signature) or send Authorization: Bearer <token>',
   };
+}
+
+/**
+ * What can be decided about a signature before its body arrives: the headers are all there, the
+ * timestamp is within the package's tolerance, a secret is configured. `undefined`: read the body and
+ * verify. The same package call as `authenticate`, over an empty body: it checks the headers and the
+ * timestamp before the signature, so any other error than a mismatch is final whatever the body holds.
+ */
+export function signatureRefusedBeforeBody(
+  request: IngestRequest,
+  credentials: IngestCredentials,
+): string | undefined {
+  if (!credentials.webhookSecret) return 'webhook signatures are not configured';
+  try {
+    new Webhook(credentials.webhookSecret).verify('', signatureHeaders(request), { jsonParse: false });
+    return undefined;
+  } catch (error) {
+    return error instanceof Error && /no matching signature/i.test(error.message)
+      ? undefined
+      : signatureRejected(error);
+  }
+}
+
+function signatureRejected(error: unknown): string {
+  const message = error instanceof Error ? error.message : 'invalid signature';
+  return `webhook signature rejected: ${message.toLowerCase()}`;
 }
 
 function signatureHeaders(request: IngestRequest): Record<string, string> {

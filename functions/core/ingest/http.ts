@@ -10,7 +10,10 @@ export type IngestRequest = {
   headers: Record<string, string | undefined>;
   /** The raw bytes: signatures are computed over them. */
   body: Buffer;
-  /** Set by a front door that already authorised the caller (API Gateway IAM auth on AWS). */
+  /**
+   * Set by a front door that saw IAM identity on the request (API Gateway on AWS). Honoured on `operator`
+   * routes only, the IAM routes; ignored everywhere else (authenticate.ts).
+   */
   gatewayAuthorized?: boolean;
 };
 

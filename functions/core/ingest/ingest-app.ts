@@ -1,17 +1,33 @@
 import { silentLog } from '../engine/ports';
-import { type AuthResult, authenticate } from './authenticate';
+import { type RouteAccess, unauthorized } from './admission';
+import { type AuthResult, authenticate, type RouteAuth } from './authenticate';
 import { type IngestRequest, type IngestResponse, json, problem } from './http';
 import type { IngestDeps } from './ingest-deps';
+import {
+  MAX_BATCH_BODY_BYTES,
+  MAX_EVENTS_BODY_BYTES,
+  MAX_UNAUTHENTICATED_BODY_BYTES,
+  MAX_WEBHOOK_BODY_BYTES,
+} from './limits';
 import { getEvent, listEvents } from './routes/get-event';
 import { postBamboohr } from './routes/post-bamboohr';
 import { postBatch } from './routes/post-batch';
 import { postEvents } from './routes/post-events';
+import { postForget } from './routes/post-forget';
+import { checkWebhookId } from './webhook-ids';
 
 type Route = {
   method: string;
   pattern: RegExp;
-  /** `caller`: signature or bearer token (or API Gateway IAM); `own`: the route checks its own signature. */
-  auth: 'none' | 'caller' | 'own';
+  /**
+   * Who may call it (authenticate.ts, RouteAuth): `ingest` routes take a signature or the bearer token,
+   * `operator` routes the bearer token or API Gateway IAM (they must be IAM routes in lib/ingest-api.ts).
+   */
+  auth: RouteAuth;
+  /** The most body a caller who got in may send (read by the local server before the route runs); default 64 KiB. */
+  maxBodyBytes?: number;
+  /** `own` routes: the header with the route's own signature over the body. */
+  bodySignatureHeader?: string;
   handle: (
     request: IngestRequest,
     deps: IngestDeps,
@@ -20,17 +36,23 @@ type Route = {
   ) => Promise<IngestResponse>;
 };
 
-/** Who a `caller` route was authenticated as: decides the event source (`webhook` or `token`). */
+/** Who an `ingest` or `operator` route was authenticated as: decides the event source (`webhook` or `token`). */
 export type Caller = Extract<AuthResult, { ok: true }>;
 
 const ROUTES: Route[] = [
   { method: 'GET', pattern: /^\/healthz$/, auth: 'none', handle: async () => json(200, { status: 'ok' }) },
-  { method: 'POST', pattern: /^\/events$/, auth: 'caller', handle: postEvents },
-  { method: 'GET', pattern: /^\/events$/, auth: 'caller', handle: (r, d) => listEvents(r.query, d) },
+  {
+    method: 'POST',
+    pattern: /^\/events$/,
+    auth: 'ingest',
+    maxBodyBytes: MAX_EVENTS_BODY_BYTES,
+    handle: postEvents,
+  },
+  { method: 'GET', pattern: /^\/events$/, auth: 'operator', handle: (r, d) => listEvents(r.query, d) },
   {
     method: 'GET',
     pattern: /^\/events\/([^/]+)$/,
-    auth: 'caller',
+    auth: 'operator',
     handle: (_r, d, [id]) => {
       const eventId = decodePathSegment(id ?? '');
       return eventId === undefined
@@ -43,8 +65,23 @@ const ROUTES: Route[] = [
         : getEvent(eventId, d);
     },
   },
-  { method: 'POST', pattern: /^\/batch$/, auth: 'caller', handle: postBatch },
-  { method: 'POST', pattern: /^\/webhooks\/bamboohr$/, auth: 'own', handle: postBamboohr },
+  // Erases a person (privacy/forget-person.ts): an operator route, an IAM route on AWS.
+  { method: 'POST', pattern: /^\/forget$/, auth: 'operator', handle: postForget },
+  {
+    method: 'POST',
+    pattern: /^\/batch$/,
+    auth: 'ingest',
+    maxBodyBytes: MAX_BATCH_BODY_BYTES,
+    handle: postBatch,
+  },
+  {
+    method: 'POST',
+    pattern: /^\/webhooks\/bamboohr$/,
+    auth: 'own',
+    maxBodyBytes: MAX_WEBHOOK_BODY_BYTES,
+    bodySignatureHeader: 'x-bamboohr-signature',
+    handle: postBamboohr,
+  },
 ];
 
 /**
@@ -92,14 +129,32 @@ async function route(request: IngestRequest, deps: IngestDeps): Promise<IngestRe
     );
   }
   let caller: Caller | undefined;
-  if (found.route.auth === 'caller') {
-    const auth = authenticate(request, await deps.credentials());
-    if (!auth.ok) {
-      return problem(401, { error: 'unauthorized', message: auth.reason }, { 'www-authenticate': 'Bearer' });
+  const kind = found.route.auth;
+  if (kind === 'ingest' || kind === 'operator') {
+    const auth = authenticate(request, await deps.credentials(), kind);
+    if (!auth.ok) return unauthorized(auth.reason);
+    if (auth.via === 'signature') {
+      const reused = await checkWebhookId(request, deps.webhookIds, (deps.now ?? Date.now)());
+      if (reused) return reused;
     }
     caller = auth;
   }
   return found.route.handle(request, deps, found.match.slice(1), caller);
+}
+
+/**
+ * The auth kind and body limit of the route a request is for, from its method and path alone: what the
+ * local server needs to decide how much body to read (admission.ts). Undefined: no such route.
+ */
+export function ingestRouteAccess(method: string, path: string): RouteAccess | undefined {
+  const route = ROUTES.find((r) => r.method === method && r.pattern.test(path));
+  return (
+    route && {
+      auth: route.auth,
+      maxBodyBytes: route.maxBodyBytes ?? MAX_UNAUTHENTICATED_BODY_BYTES,
+      ...(route.bodySignatureHeader ? { bodySignatureHeader: route.bodySignatureHeader } : {}),
+    }
+  );
 }
 
 // decodeURIComponent throws on a stray `%`: that is the caller's mistake (400), not a server error.

@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { StateStore } from '../../engine/ports';
 import { DynamoDbEventStore } from './dynamodb-event-store';
+import { DynamoDbForget } from './dynamodb-forget';
 import { DynamoDbPersonDirectory } from './dynamodb-person-directory';
 import { DynamoDbStepLedger } from './dynamodb-step-ledger';
 import { DEFAULT_RETENTION_DAYS, type Retention } from './retention';
@@ -12,7 +13,10 @@ export { DynamoDbEventStore, DynamoDbPersonDirectory, DynamoDbStepLedger, StateS
 export type DynamoDbStateStoreOptions = {
   client: DynamoDBDocumentClient;
   tableName: string;
-  /** Days finished events and ledger entries are kept before DynamoDB TTL deletes them. */
+  /**
+   * Days finished events and ledger entries are kept before DynamoDB TTL deletes them; people and their
+   * email links, as long after their last event (at least as long as a dead letter lives).
+   */
   retentionDays?: number;
   /** Clock for TTL stamps, in epoch milliseconds. */
   now?: () => number;
@@ -26,7 +30,8 @@ export function createDynamoDbStateStore(options: DynamoDbStateStoreOptions): St
     days: options.retentionDays ?? DEFAULT_RETENTION_DAYS,
   };
   const events = new DynamoDbEventStore(table, retention);
-  const people = new DynamoDbPersonDirectory(table);
+  const people = new DynamoDbPersonDirectory(table, retention);
+  const forget = new DynamoDbForget(table, people);
   return {
     events,
     ledger: new DynamoDbStepLedger(table, retention),
@@ -42,5 +47,7 @@ export function createDynamoDbStateStore(options: DynamoDbStateStoreOptions): St
       if (applied.applied) await events.finish(eventId, { status: 'succeeded', ...result });
       return applied;
     },
+    forget: (subject, options) => forget.forget(subject, options),
+    forgetAudits: () => forget.audits(),
   };
 }

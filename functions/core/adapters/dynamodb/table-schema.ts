@@ -5,12 +5,20 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  *
  *   event            pk EVENT#<eventId>       sk EVENT            status, updatedAt, steps (list), expiresAt once terminal
  *   step ledger      pk EVENT#<eventId>       sk STEP#<stepKey>   state, owner, leaseUntilMs, expiresAt
- *   person           pk PERSON#<personKey>    sk PERSON           markAt, markSequence, markEventId, status, accounts
- *   email owner      pk EMAIL#<email>         sk OWNER            personKey: the person the account is linked to
+ *   person           pk PERSON#<personKey>    sk PERSON           markAt, markSequence, markEventId, status, accounts,
+ *                                                                 expiresAt
+ *   email owner      pk EMAIL#<email>         sk OWNER            personKey: the person the account is linked to;
+ *                                                                 expiresAt
  *   sequence         pk SEQUENCE              sk ACCEPTANCE       last: the last acceptance number handed out
  *   legacy mark      pk EMPLOYEE#<email key>  sk HWM              occurredAt, eventId: written by versions before
  *                                                                 people existed; read, never written
- * People, owners and the sequence never expire: they must outlive the events they order.
+ *   webhook-id       pk WEBHOOK#<webhook-id>  sk WEBHOOK          fingerprint (route and body hash), expiresAtMs;
+ *                                                                 expiresAt (TTL) once no signature with the id
+ *                                                                 can be accepted any more (minutes)
+ *   forget audit     pk AUDIT#FORGET          sk <at>#<uuid>      person (a digest), counts, by: one per forget
+ * People and owners expire the retention period after the person's last event, never sooner than a dead
+ * letter could be redriven (privacy/retention.ts): every write of them sets expiresAt anew. The sequence and
+ * the forget audit (no personal data) never expire; legacy marks have no time of writing to count from.
  *
  * An event and its ledger entries share a partition, so one Query could read an event's whole history.
  */
@@ -49,9 +57,22 @@ export const emailOwnerItemKey = (email: string): TableKey => ({ pk: `EMAIL#${em
 
 export const sequenceItemKey: TableKey = { pk: 'SEQUENCE', sk: 'ACCEPTANCE' };
 
+/** The partition of the forget audit: a forget is a rare operator action, one partition holds them all. */
+export const FORGET_AUDIT_PARTITION = 'AUDIT#FORGET';
+
+export const forgetAuditItemKey = (at: string, id: string): TableKey => ({
+  pk: FORGET_AUDIT_PARTITION,
+  sk: `${at}#${id}`,
+});
+
 export const legacyMarkItemKey = (employeeKey: string): TableKey => ({
   pk: `EMPLOYEE#${employeeKey}`,
   sk: 'HWM',
+});
+
+export const webhookIdItemKey = (webhookId: string): TableKey => ({
+  pk: `WEBHOOK#${webhookId}`,
+  sk: 'WEBHOOK',
 });
 
 /** The table as CreateTableCommand wants it: for tests and local development; the CDK stack mirrors it. */

@@ -1,4 +1,7 @@
-import type { StateStore } from '../../engine/ports';
+import type { ForgetAudit, StateStore } from '../../engine/ports';
+import { coversEvent } from '../../privacy/forget-person';
+import { personExpiresAtMs } from '../../privacy/retention';
+import { DEFAULT_RETENTION_DAYS } from '../dynamodb/retention';
 import { MemoryEventStore } from './memory-event-store';
 import { MemoryPersonDirectory } from './memory-person-directory';
 import { MemoryStepLedger } from './memory-step-ledger';
@@ -11,12 +14,23 @@ export type MemoryStateStore = StateStore & {
   people: MemoryPersonDirectory;
 };
 
-export function createMemoryStateStore(): MemoryStateStore {
+export type MemoryStateStoreOptions = {
+  /** Days people and their email links are kept after their last event (at least the dead letters'). */
+  retentionDays?: number;
+  /** Clock for expiry stamps, in epoch milliseconds. */
+  now?: () => number;
+};
+
+export function createMemoryStateStore(options: MemoryStateStoreOptions = {}): MemoryStateStore {
+  const now = options.now ?? Date.now;
+  const retentionDays = options.retentionDays ?? DEFAULT_RETENTION_DAYS;
   const events = new MemoryEventStore();
-  const people = new MemoryPersonDirectory();
+  const people = new MemoryPersonDirectory(() => personExpiresAtMs(now(), retentionDays));
+  const ledger = new MemoryStepLedger();
+  const audits: ForgetAudit[] = [];
   return {
     events,
-    ledger: new MemoryStepLedger(),
+    ledger,
     people,
     async recordSuccess(eventId, result, { personKey, ...update }) {
       // One synchronous stretch: nothing runs between the mark and the status.
@@ -24,6 +38,26 @@ export function createMemoryStateStore(): MemoryStateStore {
       const applied = people.apply(personKey, update);
       if (applied.applied) await events.finish(eventId, { status: 'succeeded', ...result });
       return applied;
+    },
+    async forget(subject, { refuseWhileBusy, audit }) {
+      const found = events.find((r) =>
+        coversEvent(subject, { employeeKey: r.employeeKey, email: r.event.employee.email }),
+      );
+      const busy = found.filter((r) => r.status === 'queued' || r.status === 'running');
+      if (refuseWhileBusy && busy.length > 0) return { busy: busy.map((r) => r.eventId) };
+      const ids = found.map((r) => r.eventId);
+      const steps = ledger.forgetEvents(ids);
+      const forgotten: ForgetAudit = {
+        ...audit,
+        events: events.delete(ids),
+        steps,
+        ...people.forget(subject),
+      };
+      audits.push(forgotten);
+      return { forgotten: { ...forgotten } };
+    },
+    async forgetAudits() {
+      return audits.map((a) => ({ ...a }));
     },
   };
 }

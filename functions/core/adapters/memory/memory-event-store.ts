@@ -96,6 +96,16 @@ export class MemoryEventStore implements EventStore {
     });
   }
 
+  /** The records `matches` accepts, for StateStore.forget. */
+  find(matches: (record: EventRecord) => boolean): EventRecord[] {
+    return [...this.records.values()].filter(matches).map((r) => structuredClone(r));
+  }
+
+  /** Deletes records for good, for StateStore.forget. */
+  delete(eventIds: readonly string[]): number {
+    return eventIds.filter((id) => this.records.delete(id)).length;
+  }
+
   private update(eventId: string, change: (record: EventRecord) => void) {
     const record = this.records.get(eventId);
     if (!record) throw new Error(`no event ${eventId} in the store`);

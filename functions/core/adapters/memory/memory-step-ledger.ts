@@ -50,6 +50,16 @@ export class MemoryStepLedger implements StepLedger {
     }
   }
 
+  /** Deletes every step of these events, for StateStore.forget. */
+  forgetEvents(eventIds: readonly string[]): number {
+    const ids = new Set(eventIds);
+    let deleted = 0;
+    for (const key of this.entries.keys()) {
+      if (ids.has(key.slice(0, key.indexOf('\u0000'))) && this.entries.delete(key)) deleted++;
+    }
+    return deleted;
+  }
+
   /** What a process restart does to claims: every live lease ends, outcomes unknown (SQLite's releaseAbandonedClaims). */
   lapseAll(nowMs: number) {
     for (const [key, entry] of this.entries) {

@@ -12,9 +12,11 @@ export const sqlWordList = (words: readonly string[]) => words.map((w) => `'${w}
  *                   DynamoDB TTL attribute, swept by purgeExpired.
  *   step_ledger     one row per (event, step): a claim with its lease, or done. Expires like the events.
  *   people          one row per person (HR employee id, or email): the order mark (time, acceptance sequence,
- *                   event), status and accounts (JSON list of emails, current last). Never expires: it must
- *                   outlive the events it orders.
- *   email_owners    which person each email (TrueFoundry account) is linked to.
+ *                   event), status and accounts (JSON list of emails, current last). expires_at_ms is moved
+ *                   on by every write of the person: the retention period after their last event, never
+ *                   sooner than a dead letter could still be redriven (privacy/retention.ts).
+ *   email_owners    which person each email (TrueFoundry account) is linked to; expires with its person.
+ *   forget_audit    one row per `forget`: a digest of whom, counts, when, by whom. No personal data; kept.
  *   sequences       the acceptance sequence counter.
  *   employee_marks  per-email marks written by versions before people existed: read, never written, so an
  *                   old data directory keeps ordering the events it already saw.
@@ -65,12 +67,27 @@ CREATE TABLE IF NOT EXISTS people (
   mark_sequence INTEGER,
   mark_event_id TEXT,
   status TEXT CHECK (status IN ('active', 'offboarded')),
-  accounts TEXT NOT NULL
+  accounts TEXT NOT NULL,
+  expires_at_ms INTEGER
 ) STRICT, WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS email_owners (
   email TEXT PRIMARY KEY,
-  person_key TEXT NOT NULL
+  person_key TEXT NOT NULL,
+  expires_at_ms INTEGER
 ) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS email_owners_by_person ON email_owners (person_key);
+CREATE TABLE IF NOT EXISTS forget_audit (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  person TEXT NOT NULL,
+  at TEXT NOT NULL,
+  operator TEXT NOT NULL,
+  events INTEGER NOT NULL,
+  steps INTEGER NOT NULL,
+  people INTEGER NOT NULL,
+  emails INTEGER NOT NULL,
+  queued INTEGER NOT NULL,
+  dead_letters INTEGER NOT NULL
+) STRICT;
 CREATE TABLE IF NOT EXISTS sequences (
   name TEXT PRIMARY KEY,
   next INTEGER NOT NULL
@@ -81,6 +98,9 @@ CREATE TABLE IF NOT EXISTS sequences (
 const ADDED_COLUMNS: { table: string; column: string; definition: string }[] = [
   { table: 'event_records', column: 'sequence', definition: 'INTEGER' },
   { table: 'step_ledger', column: 'claimed_at_ms', definition: 'INTEGER NOT NULL DEFAULT 0' },
+  // NULL on rows from before people expired: createSqliteStateStore stamps them when it opens the file.
+  { table: 'people', column: 'expires_at_ms', definition: 'INTEGER' },
+  { table: 'email_owners', column: 'expires_at_ms', definition: 'INTEGER' },
 ];
 
 /** Creates the state tables where they are missing; safe to run on every start. */

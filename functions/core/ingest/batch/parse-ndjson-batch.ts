@@ -1,5 +1,6 @@
 import { parseCanonicalEvent } from '../../events/canonical-event';
 import { describeIssue } from '../../events/validation-issues';
+import { MAX_JSON_DEPTH, offsetTooDeep } from '../read-json';
 import { senderFieldsOf, senderRuleIssues } from '../sender-rules';
 import { BatchCollector, type BatchParseOptions, type ParsedBatch } from './batch-result';
 
@@ -17,6 +18,10 @@ export function parseNdjsonBatch(text: string, options: BatchParseOptions): Pars
     // trim() also drops a CR (CRLF files) and a leading byte-order mark.
     const json = lines[index]!.trim();
     if (json === '') continue;
+    if (offsetTooDeep(json) !== undefined) {
+      batch.reject(line, `invalid JSON: nested deeper than ${MAX_JSON_DEPTH} levels`);
+      continue;
+    }
     let value: unknown;
     try {
       value = JSON.parse(json);

@@ -10,6 +10,7 @@ import { type IngestRequest, type IngestResponse, json, problem } from '../http'
 import { idConflictCheck } from '../id-conflicts';
 import type { IngestDeps } from '../ingest-deps';
 import { MAX_WEBHOOK_BODY_BYTES, mib } from '../limits';
+import { policyRefusalsOf, reasonOf } from '../policy-refusals';
 import { readJson } from '../read-json';
 import { requireJson, requireSize, serviceUnavailable } from './guards';
 
@@ -60,17 +61,25 @@ export async function postBamboohr(request: IngestRequest, deps: IngestDeps): Pr
     // Every BambooHR id is derived from the delivery, so an id already recorded is a redelivery, unless
     // another source recorded it (only possible before `bamboohr-` ids were reserved). Such an entry is
     // skipped, not refused: BambooHR would redeliver a refused delivery as it is, again and again.
+    // An entry the policy refuses (a domain not allowed, a protected account) is skipped with the reason.
+    const refusals = policyRefusalsOf(mapped.events, SOURCE, deps.policy);
+    const refused = new Set(refusals.map((r) => r.event.id));
+    const allowed = mapped.events.filter((event) => !refused.has(event.id));
+    const byPolicy = refusals.map((r) => ({
+      employeeId: mapped.entryIds.get(r.event.id) ?? '',
+      reason: reasonOf(r),
+    }));
     const check = idConflictCheck(
       SOURCE,
-      mapped.events.map((event) => ({ event, derivedId: true })),
+      allowed.map((event) => ({ event, derivedId: true })),
     );
-    const answers = mapped.events.length > 0 ? await acceptEvents(mapped.events, SOURCE, deps, check) : [];
+    const answers = allowed.length > 0 ? await acceptEvents(allowed, SOURCE, deps, check) : [];
     const conflicts = answers.flatMap(({ id, conflict }) =>
       conflict === undefined ? [] : [{ employeeId: mapped.entryIds.get(id) ?? '', reason: conflict }],
     );
     return json(202, {
       events: answers.filter((answer) => answer.conflict === undefined),
-      skipped: [...mapped.skipped, ...conflicts],
+      skipped: [...mapped.skipped, ...byPolicy, ...conflicts],
     });
   } catch (error) {
     if (error instanceof ValidationError) {

@@ -7,6 +7,7 @@ import { type IngestRequest, type IngestResponse, json, mediaTypeOf, problem } f
 import { findIdConflicts, idConflictCheck } from '../id-conflicts';
 import type { IngestDeps } from '../ingest-deps';
 import { MAX_BATCH_BODY_BYTES, MAX_BATCH_ROWS, mib } from '../limits';
+import { withPolicyApplied } from '../policy-refusals';
 import { serviceUnavailable } from './guards';
 
 const PARSERS: Record<string, (text: string, options: BatchParseOptions) => ParsedBatch> = {
@@ -68,6 +69,8 @@ export async function postBatch(request: IngestRequest, deps: IngestDeps): Promi
     });
   }
   const source = `batch:${batchId}`;
+  // Rows the policy refuses are rejected by their line, like invalid ones (and refuse the file in strict mode).
+  parsed = withPolicyApplied(parsed, source, deps.policy);
   const check = idConflictCheck(source, parsed.accepted);
   // Strict mode must find conflicts before recording anything; otherwise recording finds them (an id
   // already recorded is left as it is), which saves a read per row.

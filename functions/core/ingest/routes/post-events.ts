@@ -7,6 +7,7 @@ import { findIdConflicts, idConflictCheck, sameInstruction } from '../id-conflic
 import type { Caller } from '../ingest-app';
 import type { IngestDeps } from '../ingest-deps';
 import { MAX_EVENTS_BODY_BYTES, mib } from '../limits';
+import { policyRefusalsOf, refusedByPolicy } from '../policy-refusals';
 import { readJson } from '../read-json';
 import { requireJson, requireSize, serviceUnavailable } from './guards';
 
@@ -34,6 +35,8 @@ export async function postEvents(
   if (!body.ok) return problem(400, { error: 'malformed_json', message: body.message });
   const parsed = eventsFromBody(body.value, (deps.now ?? Date.now)());
   if (!parsed.ok) return parsed.response;
+  const refusals = policyRefusalsOf(parsed.events, SOURCE, deps.policy);
+  if (refusals.length > 0) return refusedByPolicy(refusals, parsed.events.length > 1);
 
   const repeated = differentEventsUnderOneId(parsed.events);
   if (repeated) return conflict([repeated]);
