@@ -45,6 +45,15 @@ export class HrProvisioningStack extends Stack {
         resourceName: `${API_STAGE_NAME}/GET/events*`,
       }),
     });
+    new CfnOutput(this, 'ForgetInvokeArn', {
+      description:
+        'Grant the privacy officer execute-api:Invoke on this to erase a person (POST /forget); kept apart from reads',
+      value: this.formatArn({
+        service: 'execute-api',
+        resource: api.restApiId,
+        resourceName: `${API_STAGE_NAME}/POST/forget`,
+      }),
+    });
     new CfnOutput(this, 'QueueUrl', {
       description: 'Event queue (FIFO)',
       value: provisioning.queues.queue.queueUrl,

@@ -702,6 +702,7 @@ describe('outputs', () => {
         'ApiUrl',
         'BambooHrWebhookUrl',
         'EventsReadInvokeArn',
+        'ForgetInvokeArn',
         'QueueUrl',
         'DeadLetterQueueUrl',
         'TableName',
@@ -711,8 +712,9 @@ describe('outputs', () => {
         'DashboardName',
       ]),
     );
-    expect(outputs).toHaveLength(10);
+    expect(outputs).toHaveLength(11);
     expect(JSON.stringify(template.toJSON().Outputs.EventsReadInvokeArn.Value)).toContain('/v1/GET/events*');
+    expect(JSON.stringify(template.toJSON().Outputs.ForgetInvokeArn.Value)).toContain('/v1/POST/forget');
   });
 });
 
