@@ -118,8 +118,14 @@ export const contextSchema = z
     workerTimeoutSeconds: integer(10, 900, 60),
     workerMemoryMb: integer(128, 10_240, 512),
     ingestMemoryMb: integer(128, 10_240, 1_024),
-    /** Deliveries of a message before SQS moves it to the dead-letter queue. */
-    maxReceiveCount: integer(1, 1_000, 5),
+    /** Attempts at an event (deliveries that ran it, counted in DynamoDB) before a transient failure is final. */
+    maxAttempts: integer(1, 100, 5),
+    /**
+     * Receives of a message before SQS moves it to the dead-letter queue: only a safety net, since receives
+     * also count deliveries held back behind a failing event of the same person. The worker fails and
+     * dead-letters a message on this receive itself, with its reason.
+     */
+    maxReceiveCount: integer(2, 1_000, 100),
     /** Days terminal events stay in DynamoDB before TTL removes them. */
     retentionDays: integer(1, 3_650, 30),
     /**

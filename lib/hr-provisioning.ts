@@ -181,6 +181,7 @@ export class HrProvisioning extends Construct {
         // Each instance's share, so that all of them together stay within the tenant's rate.
         TFY_RATE_LIMIT_RPS: String(ratePerWorker),
         TFY_TIMEOUT_MS: String(Math.min(MAX_TFY_TIMEOUT_MS, (config.workerTimeoutSeconds * 1000) / 4)),
+        MAX_ATTEMPTS: String(config.maxAttempts),
         MAX_RECEIVE_COUNT: String(config.maxReceiveCount),
         RETENTION_DAYS: String(config.retentionDays),
         ...(config.logEmails ? { LOG_EMAILS: 'true' } : {}),

@@ -63,7 +63,10 @@ const environmentSchema = z.object({
   /** The policy (role ceiling, sources, protected accounts, domains); unset: none, see README "Policy". */
   POLICY_FILE: optional,
   WORKER_CONCURRENCY: positiveInt(16),
-  MAX_RECEIVE_COUNT: positiveInt(5),
+  /** Attempts (deliveries that ran the event) before a transient failure is final. */
+  MAX_ATTEMPTS: positiveInt(5),
+  /** Deliveries before the queue buries a message itself: a safety net for a worker that keeps crashing. */
+  MAX_RECEIVE_COUNT: positiveInt(10),
   VISIBILITY_TIMEOUT_SECONDS: positiveInt(180),
   RETENTION_DAYS: positiveInt(30),
   /** How long a create that may have happened (timeout, 5xx, crash) holds back another create of the account. */

@@ -1,32 +1,42 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 
 /**
  * One runtime per data directory: the queue schedules in memory and the runtime releases abandoned step
  * claims at start, both of which assume no other process works on the same file.
+ *
+ * The lock is an exclusive SQLite lock on `runtime.lock` (a POSIX file lock underneath): the kernel drops
+ * it the moment the holder dies, `kill -9` included. A pid file alone could not tell: right after
+ * `kill -9` the killed process can linger as a zombie whose pid still looks alive. The pid is written
+ * beside it only to name the holder in the error.
  */
 export function lockDataDir(dataDir: string): () => void {
-  const path = join(dataDir, 'runtime.pid');
+  const lock = new Database(join(dataDir, 'runtime.lock'), { timeout: 0 });
+  const pidFile = join(dataDir, 'runtime.pid');
   try {
-    writeFileSync(path, String(process.pid), { flag: 'wx' });
-  } catch {
-    const holder = Number(readFileSync(path, 'utf8'));
-    if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
-      throw new Error(
-        `another runtime (pid ${holder}) is using ${dataDir}; stop it or set DATA_DIR to another folder`,
-      );
-    }
-    // The holder died without cleaning up (kill -9): the lock is stale.
-    writeFileSync(path, String(process.pid));
+    lock.pragma('locking_mode = EXCLUSIVE');
+    // The first write under EXCLUSIVE locking mode takes the lock and keeps it until the connection closes.
+    lock.exec('BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS held (at TEXT); COMMIT;');
+  } catch (error) {
+    lock.close();
+    if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
+    throw new Error(
+      `another runtime${holderOf(pidFile)} is using ${dataDir}; stop it or set DATA_DIR to another folder`,
+    );
   }
-  return () => rmSync(path, { force: true });
+  writeFileSync(pidFile, String(process.pid), { mode: 0o600 });
+  return () => {
+    rmSync(pidFile, { force: true });
+    lock.close();
+  };
 }
 
-function isAlive(pid: number): boolean {
+function holderOf(pidFile: string): string {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    return Number.isInteger(pid) ? ` (pid ${pid})` : '';
+  } catch {
+    return '';
   }
 }

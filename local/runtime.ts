@@ -103,6 +103,7 @@ export async function startRuntime(config: LocalConfig, log: Log = loggerFor(con
         api,
         config: convergence,
         log,
+        maxAttempts: config.MAX_ATTEMPTS,
         maxReceiveCount: config.MAX_RECEIVE_COUNT,
       }),
     onBuried: (letter) => markBuried(store, letter.eventId, letter.reason),

@@ -39,7 +39,10 @@ export const workerEnvironment = z.object({
   /** This instance's share of the tenant's rate: the total divided by the maximum concurrency. */
   TFY_RATE_LIMIT_RPS: number(4),
   TFY_TIMEOUT_MS: number(20_000),
-  MAX_RECEIVE_COUNT: number(5),
+  /** Attempts (deliveries that ran the event, counted in the store) before a transient failure is final. */
+  MAX_ATTEMPTS: number(5),
+  /** The queue's redrive maxReceiveCount: the worker fails and dead-letters a message on that receive itself. */
+  MAX_RECEIVE_COUNT: number(100),
   RETENTION_DAYS: number(30),
   /** How long a create that may have happened (timeout, 5xx, crash) holds back another create of the account. */
   UNKNOWN_CREATE_BOUND_SECONDS: number(120),

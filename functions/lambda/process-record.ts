@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
+import type { Deadline } from '../core/engine/deadline';
 import { handleEventMessage, type MessageVerdict } from '../core/engine/handle-event-message';
 import { redactEmails } from '../core/privacy/redact';
 import { sqs } from './aws-clients';
@@ -11,6 +12,31 @@ import type { WorkerDeps } from './worker-deps';
 /** Thrown to report the record as a batch item failure: it comes back after its delay, its group waits. */
 export class RetryLaterError extends Error {
   override name = 'RetryLaterError';
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
+    super(message);
+  }
+}
+
+/** How long the rest of a failed record's group waits: as long as the record itself. */
+export const retryDelayOf = (error: unknown): number =>
+  error instanceof RetryLaterError ? error.delayMs : 0;
+
+/**
+ * A record held back behind a failed one of its person (or not started for lack of time) comes back when
+ * that one does, instead of after the queue's whole visibility timeout. FIFO keeps the order: SQS hands out
+ * no message of a group while an earlier one is in flight.
+ */
+export async function holdBack(record: SQSRecord, delayMs: number): Promise<void> {
+  await sqs.send(
+    new ChangeMessageVisibilityCommand({
+      QueueUrl: queueUrlOf(record),
+      ReceiptHandle: record.receiptHandle,
+      VisibilityTimeout: visibilitySecondsFor(delayMs),
+    }),
+  );
 }
 
 const METRIC_OF: Record<string, string> = {
@@ -21,12 +47,20 @@ const METRIC_OF: Record<string, string> = {
 };
 
 /** One SQS record through the engine; the verdict becomes SQS calls (DLQ, visibility) or a batch item failure. */
-export async function processRecord(record: SQSRecord, deps: WorkerDeps): Promise<void> {
+export async function processRecord(record: SQSRecord, deps: WorkerDeps, deadline?: Deadline): Promise<void> {
+  const eventId = eventIdOf(record.body);
+  if (eventId && Number(record.attributes.ApproximateReceiveCount) > 1) {
+    // The same message again after it was copied to the dead-letter queue (its worker stopped before SQS
+    // deleted it): done already, and a second copy would be a second dead letter.
+    const known = await deps.store.events.get(eventId);
+    if (known?.deadLetteredBy === record.messageId) return;
+  }
   const verdict = await handleEventMessage(
     {
       messageId: record.messageId,
       body: record.body,
       receiveCount: Number(record.attributes.ApproximateReceiveCount),
+      ...(deadline ? { deadline } : {}),
     },
     deps,
   );
@@ -51,6 +85,7 @@ export async function processRecord(record: SQSRecord, deps: WorkerDeps): Promis
           },
         }),
       );
+      if (eventId) await deps.store.events.markDeadLettered(eventId, record.messageId);
       return;
     case 'retry':
       await sqs.send(
@@ -64,7 +99,18 @@ export async function processRecord(record: SQSRecord, deps: WorkerDeps): Promis
       // log and the trace when the whole batch fails, so its email is redacted like a log line's.
       throw new RetryLaterError(
         process.env.LOG_EMAILS === 'true' ? verdict.reason : redactEmails(verdict.reason),
+        verdict.delayMs,
       );
+  }
+}
+
+/** The event id in a message body, when it is an object with one; the engine judges the rest. */
+function eventIdOf(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { id?: unknown };
+    return typeof parsed.id === 'string' ? parsed.id : undefined;
+  } catch {
+    return undefined;
   }
 }
 

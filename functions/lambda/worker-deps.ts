@@ -1,5 +1,6 @@
 import { createDynamoDbStateStore } from '../core/adapters/dynamodb';
 import type { ConvergenceDeps } from '../core/engine/converge-event';
+import type { MessageBudget } from '../core/engine/handle-event-message';
 import { powertoolsLog } from '../core/observability/log';
 import { DEFAULT_ROLE_MAPPING, loadRoleMapping, type RoleMapping } from '../core/roles/role-mapping';
 import { CredentialedUsersApiProvider } from '../core/truefoundry/client-provider';
@@ -10,7 +11,7 @@ import { readEnvironment, workerEnvironment } from './environment';
 import { logger } from './observability';
 import { trueFoundryCredentialsFrom } from './secrets';
 
-export type WorkerDeps = ConvergenceDeps & { maxReceiveCount: number; dlqUrl: string };
+export type WorkerDeps = ConvergenceDeps & MessageBudget & { dlqUrl: string; tfyTimeoutMs: number };
 
 /** Everything the worker needs, built once per cold start from its environment. */
 export function workerDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): WorkerDeps {
@@ -41,7 +42,9 @@ export function workerDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env):
       unknownCreateBoundMs: config.UNKNOWN_CREATE_BOUND_SECONDS * 1000,
     },
     log: powertoolsLog(logger),
+    maxAttempts: config.MAX_ATTEMPTS,
     maxReceiveCount: config.MAX_RECEIVE_COUNT,
+    tfyTimeoutMs: config.TFY_TIMEOUT_MS,
     dlqUrl: config.DLQ_URL,
   };
 }

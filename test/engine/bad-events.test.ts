@@ -26,7 +26,7 @@ describe('a bad event reaching the worker', () => {
       const engine = engineFor(sandbox);
       const verdict = await handleEventMessage(
         { messageId: 'm-1', body: JSON.stringify(body), receiveCount: 1 },
-        { ...engine.deps, maxReceiveCount: 5 },
+        { ...engine.deps, maxAttempts: 5 },
       );
       expect(verdict).toEqual({ action: 'dead-letter', reason: expect.stringContaining(reason) });
       expect(sandbox.calls()).toEqual([]);
@@ -39,7 +39,7 @@ describe('a bad event reaching the worker', () => {
     const engine = engineFor(sandbox);
     const verdict = await handleEventMessage(
       { messageId: 'm-2', body: '{"id":', receiveCount: 1 },
-      { ...engine.deps, maxReceiveCount: 5 },
+      { ...engine.deps, maxAttempts: 5 },
     );
     expect(verdict).toEqual({ action: 'dead-letter', reason: expect.stringContaining('m-2 is not JSON') });
     expect(sandbox.calls()).toEqual([]);

@@ -91,7 +91,7 @@ async function runScenario(sandbox: Sandbox, scenario: Scenario, newStore: () =>
   let clock = Date.UTC(2026, 10, 29);
   const crash = new CrashSwitch();
   const store = await newStore();
-  const deps: ConvergenceDeps & { maxReceiveCount: number } = {
+  const deps: ConvergenceDeps & { maxAttempts: number } = {
     store: crashingStore(store, crash),
     api: crashingApi(
       new CredentialedUsersApiProvider(async () => ({ baseUrl: sandbox.url, apiKey: sandbox.apiKey }), {
@@ -107,7 +107,7 @@ async function runScenario(sandbox: Sandbox, scenario: Scenario, newStore: () =>
       notVisibleRetryMs: 30,
     }),
     now: () => clock,
-    maxReceiveCount: 1_000,
+    maxAttempts: 1_000,
   };
 
   const events = scenario.specs.map((spec, i) =>

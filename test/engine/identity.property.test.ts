@@ -106,7 +106,7 @@ async function runScenario(sandbox: Sandbox, scenario: Scenario, store: StateSto
   });
   let clock = Date.UTC(2026, 10, 29);
   const crash = new CrashSwitch();
-  const deps: ConvergenceDeps & { maxReceiveCount: number } = {
+  const deps: ConvergenceDeps & { maxAttempts: number } = {
     store: crashingStore(store, crash),
     api: crashingApi(
       new CredentialedUsersApiProvider(async () => ({ baseUrl: sandbox.url, apiKey: sandbox.apiKey }), {
@@ -122,7 +122,7 @@ async function runScenario(sandbox: Sandbox, scenario: Scenario, store: StateSto
       notVisibleRetryMs: 30,
     }),
     now: () => clock,
-    maxReceiveCount: 1_000,
+    maxAttempts: 1_000,
   };
 
   const events = eventsOf(scenario.specs);

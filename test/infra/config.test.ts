@@ -40,7 +40,8 @@ describe('readConfig', () => {
       workerTimeoutSeconds: 60,
       workerMemoryMb: 512,
       ingestMemoryMb: 1024,
-      maxReceiveCount: 5,
+      maxAttempts: 5,
+      maxReceiveCount: 100,
       retentionDays: 30,
       logRetentionDays: 30,
       removalPolicy: 'retain',
@@ -148,7 +149,7 @@ describe('readConfig', () => {
       'context "stage": must start with a lowercase letter',
       'context "tfySecretArn": must be a Secrets Manager secret ARN',
       'context "alarmEmail": must be an e-mail address',
-      'context "maxReceiveCount": must be at least 1',
+      'context "maxReceiveCount": must be at least 2',
       'context "tfyRateLimitRps": must be a number',
     ]) {
       expect(message).toContain(expected);

@@ -92,7 +92,7 @@ describe('event queues', () => {
     const { dlq } = ids(template);
     template.hasResourceProperties('AWS::SQS::Queue', {
       FifoQueue: true,
-      RedrivePolicy: { deadLetterTargetArn: getAtt(dlq), maxReceiveCount: 5 },
+      RedrivePolicy: { deadLetterTargetArn: getAtt(dlq), maxReceiveCount: 100 },
     });
     expect(propertiesOf(template, 'AWS::SQS::Queue', dlq)).toMatchObject({
       FifoQueue: true,
@@ -368,7 +368,8 @@ describe('functions', () => {
       TFY_DELETE_AFTER_OFFBOARD: 'false',
       TFY_RATE_LIMIT_RPS: '4',
       TFY_TIMEOUT_MS: '15000',
-      MAX_RECEIVE_COUNT: '5',
+      MAX_ATTEMPTS: '5',
+      MAX_RECEIVE_COUNT: '100',
       RETENTION_DAYS: '30',
       NODE_OPTIONS: '--enable-source-maps',
       POWERTOOLS_SERVICE_NAME: 'hr-provisioning-worker-dev',

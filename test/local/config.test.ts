@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,8 @@ describe('loadLocalConfig', () => {
       TFY_RATE_LIMIT_RPS: 20,
       TFY_PROVISION_MODE: 'register',
       WORKER_CONCURRENCY: 16,
-      MAX_RECEIVE_COUNT: 5,
+      MAX_ATTEMPTS: 5,
+      MAX_RECEIVE_COUNT: 10,
       TFY_DELETE_AFTER_OFFBOARD: false,
     });
   });
@@ -72,18 +74,59 @@ describe('local secrets and the data-directory lock', () => {
     }
   });
 
-  it('refuses a second runtime on the same folder but takes over a dead one', () => {
+  it('refuses a second runtime on the same folder, naming the holder, and lets the next one in once released', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hrp-lock-'));
     try {
-      // pid 1 is alive and is not this process.
-      writeFileSync(join(dir, 'runtime.pid'), '1');
-      expect(() => lockDataDir(dir)).toThrow(/another runtime \(pid 1\) is using/);
-      writeFileSync(join(dir, 'runtime.pid'), '2147483646');
       const unlock = lockDataDir(dir);
+      expect(() => lockDataDir(dir)).toThrow(new RegExp(`another runtime \\(pid ${process.pid}\\) is using`));
       unlock();
       lockDataDir(dir)();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('is free the moment its holder is killed with SIGKILL, zombie or not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hrp-lock-'));
+    const holder = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `const { lockDataDir } = await import(${JSON.stringify(new URL('../../local/data-dir-lock.ts', import.meta.url).href)});
+         lockDataDir(${JSON.stringify(dir)}); console.log('locked'); setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise<void>((resolve) =>
+        holder.stdout?.on('data', (d: Buffer) => d.includes('locked') && resolve()),
+      );
+      expect(() => lockDataDir(dir)).toThrow(/another runtime \(pid \d+\) is using/);
+      // Killed but not yet reaped (no wait for 'exit'): its pid may still look alive; the lock is gone.
+      holder.kill('SIGKILL');
+      await waitUntil(() => {
+        try {
+          lockDataDir(dir)();
+          return true;
+        } catch {
+          return false;
+        }
+      });
+    } finally {
+      holder.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+/** Polls a condition: the kernel releases a dead process's locks as it tears the process down. */
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error('condition not met within 5 s');
+}

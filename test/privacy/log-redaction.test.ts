@@ -76,7 +76,7 @@ async function failOneEvent(log: ReturnType<typeof powertoolsLog>, setup: 'confl
   });
   const verdict = await handleEventMessage(
     { messageId: 'm-1', body: JSON.stringify(hire), receiveCount: 1 },
-    { store, api: refusingTrueFoundry(), config: testConfig(), log, maxReceiveCount: 5 },
+    { store, api: refusingTrueFoundry(), config: testConfig(), log, maxAttempts: 5 },
   );
   if (verdict.action !== 'dead-letter')
     throw new Error(`expected a permanent failure, got ${verdict.action}`);

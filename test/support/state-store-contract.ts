@@ -532,6 +532,22 @@ export function describeStateStoreContract(name: string, setup: StateStoreSetup)
       });
     });
 
+    describe('EventStore.markDeadLettered', () => {
+      it('remembers which queue message was dead-lettered, across a reopening of the event', async () => {
+        await accepted('evt-1');
+        await store.events.startAttempt(canonicalEvent('evt-1'), T1);
+        await store.events.finish('evt-1', { status: 'failed', at: T1, error: 'HTTP 422' });
+        await store.events.markDeadLettered('evt-1', 'msg-7');
+        expect((await store.events.get('evt-1'))?.deadLetteredBy).toBe('msg-7');
+        // A redrive reopens the event; the marker still names the old message, not the redriven one.
+        expect((await store.events.startAttempt(canonicalEvent('evt-1'), T2)).deadLetteredBy).toBe('msg-7');
+      });
+
+      it('refuses an unknown event', async () => {
+        await expect(store.events.markDeadLettered('nope', 'msg-1')).rejects.toThrow(/no event nope/);
+      });
+    });
+
     describe('EventStore.reserveSequences', () => {
       it('hands out consecutive, strictly increasing ranges, never the same number twice', async () => {
         const first = await store.events.reserveSequences(3);

@@ -2,8 +2,14 @@ import type { CanonicalEvent } from '../events/canonical-event';
 import { isEmailPersonOf } from '../events/person-key';
 import type { Policy } from '../policy/policy';
 import type { RoleMapping } from '../roles/role-mapping';
-import { InvalidUserRequestError, TrueFoundryError, TrueFoundryForbiddenError } from '../truefoundry/errors';
+import {
+  InvalidUserRequestError,
+  TrueFoundryAbortedError,
+  TrueFoundryError,
+  TrueFoundryForbiddenError,
+} from '../truefoundry/errors';
 import type { ProvisionMode } from './convergence-plan';
+import type { Deadline } from './deadline';
 import { desiredStateOf } from './desired-state';
 import { EventRun, RetryLater, type Target } from './event-run';
 import { describePerson, heldByOther, judgeOrder, type PersonView, readPersonView } from './person-view';
@@ -53,7 +59,14 @@ export type EventOutcome =
   | { status: 'succeeded'; note?: string; replayed?: boolean }
   | { status: 'superseded'; note: string; replayed?: boolean }
   | { status: 'failed'; reason: string }
-  | { status: 'retry'; reason: string; retryAfterMs: number };
+  /** `attempts`: the deliveries that ran the event so far, this one included: the retry budget counts these. */
+  | { status: 'retry'; reason: string; retryAfterMs: number; attempts: number };
+
+/**
+ * What one delivery brings besides the event: the time it has, and the attempt budget, so that an event
+ * whose earlier attempts all stopped half-way (the worker crashed or timed out in them) is given up on.
+ */
+export type Delivery = { deadline?: Deadline; maxAttempts?: number };
 
 /** A failure no retry can fix, found before any call (an email that belongs to someone else). */
 class PermanentFailure extends Error {}
@@ -63,7 +76,11 @@ class PermanentFailure extends Error {}
  * against what was applied for the person, checks that its email is theirs to use, converges each of the
  * person's accounts, and records success and the person's new mark as one transition.
  */
-export async function convergeEvent(event: CanonicalEvent, deps: ConvergenceDeps): Promise<EventOutcome> {
+export async function convergeEvent(
+  event: CanonicalEvent,
+  deps: ConvergenceDeps,
+  delivery: Delivery = {},
+): Promise<EventOutcome> {
   const now = deps.now ?? Date.now;
   const iso = () => new Date(now()).toISOString();
   const { events } = deps.store;
@@ -75,6 +92,11 @@ export async function convergeEvent(event: CanonicalEvent, deps: ConvergenceDeps
       : { status: 'superseded', replayed: true, note: record.note ?? 'superseded' };
   }
   const order: OrderMark = { at: event.occurredAt, sequence: record.sequence ?? 0, eventId: event.id };
+  if (delivery.maxAttempts !== undefined && record.attempts > delivery.maxAttempts) {
+    const reason = `gave up: ${record.attempts - 1} attempts started and none finished (the worker crashed or timed out in each); last error: ${record.error ?? 'none recorded'}`;
+    await events.finish(event.id, { status: 'failed', at: iso(), error: reason });
+    return { status: 'failed', reason };
+  }
 
   try {
     const view = await readPersonView(deps.store.people, event);
@@ -84,7 +106,7 @@ export async function convergeEvent(event: CanonicalEvent, deps: ConvergenceDeps
       await events.finish(event.id, { status: 'superseded', at: iso(), note });
       return { status: 'superseded', note };
     }
-    const run = new EventRun(event, record.attempts, deps, now);
+    const run = new EventRun(event, record.attempts, deps, now, delivery.deadline);
     const converged = await convergePerson(event, view, run, deps);
     const notes = [verdict.note, converged.note].filter((n): n is string => n !== undefined);
     const note = notes.length > 0 ? notes.join('; ') : undefined;
@@ -106,7 +128,7 @@ export async function convergeEvent(event: CanonicalEvent, deps: ConvergenceDeps
     }
     return { status: 'succeeded', ...(note ? { note } : {}) };
   } catch (error) {
-    const outcome = classify(error, record.attempts);
+    const outcome = classify(error, record.attempts, delivery.deadline);
     if (outcome.status === 'failed') {
       await events.finish(event.id, { status: 'failed', at: iso(), error: outcome.reason });
     } else {
@@ -198,9 +220,17 @@ async function link(
 }
 
 /** Transient (429, 5xx, network, timeout, storage hiccups) → retry; the rest is permanent. */
-function classify(error: unknown, attempt: number): Extract<EventOutcome, { status: 'failed' | 'retry' }> {
-  if (error instanceof RetryLater) {
-    return { status: 'retry', reason: error.message, retryAfterMs: error.retryAfterMs };
+function classify(
+  error: unknown,
+  attempt: number,
+  deadline: Deadline | undefined,
+): Extract<EventOutcome, { status: 'failed' | 'retry' }> {
+  const retry = (reason: string, retryAfterMs: number) =>
+    ({ status: 'retry', reason, retryAfterMs, attempts: attempt }) as const;
+  if (error instanceof RetryLater) return retry(error.message, error.retryAfterMs);
+  if (deadline?.signal.aborted && error instanceof TrueFoundryAbortedError) {
+    // Our own deadline, not the server: what was in flight is retried by the next delivery.
+    return retry(`the invocation ran out of time: ${error.message}`, retryDelayForAttempt(attempt));
   }
   if (error instanceof PermanentFailure) return { status: 'failed', reason: error.message };
   if (error instanceof TrueFoundryForbiddenError && error.path.endsWith('/invite')) {
@@ -212,14 +242,10 @@ function classify(error: unknown, attempt: number): Extract<EventOutcome, { stat
   if (error instanceof InvalidUserRequestError) return { status: 'failed', reason: error.message };
   if (error instanceof TrueFoundryError) {
     return error.isTransient()
-      ? {
-          status: 'retry',
-          reason: error.message,
-          retryAfterMs: retryDelayForAttempt(attempt, error.retryAfterMs),
-        }
+      ? retry(error.message, retryDelayForAttempt(attempt, error.retryAfterMs))
       : { status: 'failed', reason: error.message };
   }
   // Anything else (a storage throttle, a bug) is not known to be permanent: let the queue's budget decide.
   const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return { status: 'retry', reason, retryAfterMs: retryDelayForAttempt(attempt) };
+  return retry(reason, retryDelayForAttempt(attempt));
 }

@@ -11,6 +11,7 @@ import {
 } from '../truefoundry/errors';
 import type { ConvergenceDeps } from './converge-event';
 import { observe, planConvergence, type Step } from './convergence-plan';
+import { type Deadline, hasTimeForStep } from './deadline';
 import type { DesiredState } from './desired-state';
 import { type Log, type StepRecord, silentLog, type UsersApi } from './ports';
 import { callForStep } from './step-calls';
@@ -52,7 +53,13 @@ export class EventRun {
     private readonly attempt: number,
     private readonly deps: ConvergenceDeps,
     private readonly now: () => number,
+    private readonly deadline?: Deadline,
   ) {}
+
+  /** Every call of this delivery stops at its deadline; retries that would wait past it are not waited for. */
+  private get callOptions(): { signal?: AbortSignal; deadlineAtMs?: number } {
+    return this.deadline ? { signal: this.deadline.signal, deadlineAtMs: this.deadline.atMs } : {};
+  }
 
   /** Converges each target in order; the note says why nothing was written, when nothing was. */
   async converge(targets: Target[]): Promise<string | undefined> {
@@ -66,7 +73,7 @@ export class EventRun {
 
   private async convergeTarget(target: Target): Promise<string | undefined> {
     for (let round = 1; round <= MAX_ROUNDS; round++) {
-      const user = await this.call((api) => api.findByEmail(target.email));
+      const user = await this.call((api) => api.findByEmail(target.email, this.callOptions));
       const plan = planConvergence(target.desired, observe(user), this.deps.config.provisionMode);
       if (plan.steps.length === 0) return plan.note;
       if (await this.runSteps(target, plan.steps)) return undefined;
@@ -85,6 +92,10 @@ export class EventRun {
     for (const step of steps) {
       const key = this.keyOf(target, step);
       const isCreate = step.key === 'create';
+      if (!hasTimeForStep(this.deadline, Date.now())) {
+        // A step cut off half-way is an outcome unknown; one not started is simply the next delivery's.
+        throw new RetryLater(`no time left in this invocation for step ${key}; the next delivery goes on`, 0);
+      }
       const claim = await ledger.claim(this.event.id, key, {
         owner: this.owner,
         nowMs: this.now(),
@@ -162,7 +173,9 @@ export class EventRun {
       ...(error ? { error } : {}),
     });
     try {
-      await this.call((api) => callForStep(api, target.email, step, this.deps.config, onAttempt));
+      await this.call((api) =>
+        callForStep(api, target.email, step, this.deps.config, { ...this.callOptions, onAttempt }),
+      );
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (step.key === 'create' && error instanceof TrueFoundryConflictError) {

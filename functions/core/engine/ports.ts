@@ -53,6 +53,8 @@ export type EventRecord = {
    * beat its ingest record, so such an event never wins a tie.
    */
   sequence?: number;
+  /** The queue message whose copy is in the dead-letter queue, once one was sent there. */
+  deadLetteredBy?: string;
   event: CanonicalEvent;
   /** Where it came from: `events`, `batch:<id>`, `bamboohr`, `redrive`. */
   source: string;
@@ -92,6 +94,11 @@ export interface EventStore {
   ): Promise<void>;
   /** A transient failure: back to `queued` with the reason, for the next delivery. */
   requeue(eventId: string, result: { at: string; error: string }): Promise<void>;
+  /**
+   * Notes that the queue message `messageId` was copied to the dead-letter queue, so that a redelivery of
+   * that same message (its worker stopped before the message was deleted) does not dead-letter it again.
+   */
+  markDeadLettered(eventId: string, messageId: string): Promise<void>;
 }
 
 export type ClaimResult =

@@ -1,4 +1,4 @@
-import type { AttemptRecord } from '../truefoundry/client';
+import type { AttemptRecord, CallOptions } from '../truefoundry/client';
 import { InvalidUserRequestError } from '../truefoundry/errors';
 import type { Step } from './convergence-plan';
 import type { UsersApi } from './ports';
@@ -11,10 +11,10 @@ export function callForStep(
   email: string,
   step: Step,
   config: StepCallConfig,
-  onAttempt: (attempt: AttemptRecord) => void,
+  callOptions: CallOptions & { onAttempt: (attempt: AttemptRecord) => void },
 ): Promise<unknown> {
   const { acceptInviteUrl, tenantName } = config;
-  const options = { onAttempt };
+  const options = callOptions;
   const tenant = tenantName ? { tenantName } : {};
   switch (step.action) {
     case 'register':

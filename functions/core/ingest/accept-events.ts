@@ -36,7 +36,10 @@ export async function acceptEvents(
     return { event, ...result, conflict: result.created ? undefined : conflictOf(event, result.record) };
   });
   const toEnqueue = recorded
-    .filter((r) => r.conflict === undefined && (r.created || !r.record.enqueued))
+    // Not confirmed on the queue: queue it now, unless the queue refused it as invalid (then it is failed).
+    .filter(
+      (r) => r.conflict === undefined && (r.created || (!r.record.enqueued && r.record.status !== 'failed')),
+    )
     .map((r) => r.event);
   if (toEnqueue.length > 0) {
     try {
@@ -47,6 +50,15 @@ export async function acceptEvents(
         const failed = new Set(error.failedEventIds);
         const sent = toEnqueue.filter((event) => !failed.has(event.id));
         await mapWithConcurrency(sent, 32, (event) => deps.store.markEnqueued(event.id, at));
+        // What the queue refused as invalid can never be queued: it ends `failed` with the queue's reason
+        // rather than staying `queued` for good.
+        await mapWithConcurrency([...error.rejected], 32, ([eventId, reason]) =>
+          deps.store.finish(eventId, {
+            status: 'failed',
+            at,
+            error: `the queue refused the event: ${reason}`,
+          }),
+        );
       }
       throw error;
     }

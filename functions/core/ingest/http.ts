@@ -26,6 +26,8 @@ export type ErrorBody = {
   issues?: (ValidationIssue & { event?: number })[];
   rejected?: { line: number; error: string }[];
   allowed?: readonly string[];
+  /** Events the queue refused as invalid, each with the queue's reason. */
+  events?: { id: string; error: string }[];
 };
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): IngestResponse {

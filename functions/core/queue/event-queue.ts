@@ -14,9 +14,19 @@ export class EnqueueError extends Error {
   constructor(
     readonly failedEventIds: string[],
     reason: string,
+    /**
+     * Those the queue refused as invalid (SQS's SenderFault), by id with the queue's reason: they fail the
+     * same way on every retry, so they are not the sender's to retry.
+     */
+    readonly rejected: ReadonlyMap<string, string> = new Map(),
   ) {
     super(`could not enqueue ${failedEventIds.length} event(s): ${reason}`);
     this.name = 'EnqueueError';
+  }
+
+  /** Every failure is a refusal no retry can fix. */
+  get permanent(): boolean {
+    return this.failedEventIds.every((id) => this.rejected.has(id));
   }
 }
 

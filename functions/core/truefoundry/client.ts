@@ -68,6 +68,11 @@ export type AttemptRecord = {
 export type CallOptions = {
   signal?: AbortSignal;
   onAttempt?: (attempt: AttemptRecord) => void;
+  /**
+   * Epoch ms after which the caller cannot wait: a retry whose delay (or Retry-After) would end later is not
+   * waited for; the error is thrown with its retryAfterMs for the caller to hand to its queue.
+   */
+  deadlineAtMs?: number;
 };
 
 type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -258,6 +263,7 @@ export class TrueFoundryUsersClient {
         if (!(error instanceof TrueFoundryError) || !error.isTransient() || attempt >= maxAttempts)
           throw error;
         const delayMs = retryDelayMs(this.retry, attempt, error.retryAfterMs);
+        if (options.deadlineAtMs !== undefined && Date.now() + delayMs > options.deadlineAtMs) throw error;
         await this.waitOrAbort(failed, options.signal, () =>
           sleep(delayMs, undefined, options.signal ? { signal: options.signal } : undefined),
         );

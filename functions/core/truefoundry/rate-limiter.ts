@@ -13,6 +13,9 @@ export type RateLimiterOptions = {
  * Written by hand (a generic cell-rate algorithm in a few lines) because the limiter must also obey a
  * server's Retry-After for every caller at once, which the small rate-limit packages do not offer.
  */
+/** The longest a Retry-After pauses the limiter. */
+export const MAX_PAUSE_MS = 60_000;
+
 export class RateLimiter {
   readonly requestsPerSecond: number;
   private readonly intervalMs: number;
@@ -55,8 +58,11 @@ export class RateLimiter {
     this.nextSlotAt = slot + this.intervalMs;
   }
 
-  /** Holds every caller back until `ms` from now, e.g. for a 429's Retry-After. */
+  /**
+   * Holds every caller back until `ms` from now, e.g. for a 429's Retry-After; at most a minute, so that one
+   * absurd header cannot stall every caller of the process for hours.
+   */
   pauseFor(ms: number): void {
-    this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);
+    this.pausedUntil = Math.max(this.pausedUntil, this.now() + Math.min(ms, MAX_PAUSE_MS));
   }
 }

@@ -150,6 +150,10 @@ export class DynamoDbEventStore implements EventStore {
     });
   }
 
+  async markDeadLettered(eventId: string, messageId: string) {
+    await this.change(eventId, { deadLetteredBy: messageId });
+  }
+
   async requeue(eventId: string, result: { at: string; error: string }) {
     await this.change(
       eventId,

@@ -88,6 +88,12 @@ export class MemoryEventStore implements EventStore {
     });
   }
 
+  async markDeadLettered(eventId: string, messageId: string) {
+    this.update(eventId, (r) => {
+      r.deadLetteredBy = messageId;
+    });
+  }
+
   async requeue(eventId: string, result: { at: string; error: string }) {
     this.update(eventId, (r) => {
       r.status = 'queued';

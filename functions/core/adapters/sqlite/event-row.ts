@@ -18,15 +18,16 @@ export type EventRow = {
   receivedAt: string;
   updatedAt: string;
   sequence: number | null;
+  deadLetteredBy: string | null;
 };
 
 /** The columns of a record, named as EventRow has them. */
 export const EVENT_ROW_COLUMNS = `event_id AS eventId, employee_key AS employeeKey, type,
   occurred_at AS occurredAt, status, attempts, event, source, enqueued, steps, error, note,
-  received_at AS receivedAt, updated_at AS updatedAt, sequence`;
+  received_at AS receivedAt, updated_at AS updatedAt, sequence, dead_lettered_by AS deadLetteredBy`;
 
 /** Named parameters for inserting a record without error, note or expiry (a new record has none). */
-export type NewEventRow = Omit<EventRow, 'error' | 'note'>;
+export type NewEventRow = Omit<EventRow, 'error' | 'note' | 'deadLetteredBy'>;
 
 export const INSERT_EVENT_ROW = `INSERT INTO event_records
   (event_id, employee_key, type, occurred_at, status, attempts, event, source, enqueued, steps,
@@ -54,9 +55,10 @@ export function newEventRowOf(record: EventRecord): NewEventRow {
 
 /** The record a row holds; error and note are left out, not undefined, when the row has none. */
 export function eventRecordOf(row: EventRow): EventRecord {
-  const { event, steps, enqueued, error, note, sequence, ...fields } = row;
+  const { event, steps, enqueued, error, note, sequence, deadLetteredBy, ...fields } = row;
   return {
     ...fields,
+    ...(deadLetteredBy === null ? {} : { deadLetteredBy }),
     ...(sequence === null ? {} : { sequence }),
     event: JSON.parse(event) as CanonicalEvent,
     enqueued: enqueued === 1,

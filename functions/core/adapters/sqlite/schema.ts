@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS event_records (
   received_at TEXT NOT NULL,
   updated_at TEXT NOT NULL,
   expires_at_ms INTEGER,
-  sequence INTEGER
+  sequence INTEGER,
+  dead_lettered_by TEXT
 ) STRICT;
 CREATE INDEX IF NOT EXISTS event_records_by_status ON event_records (status, updated_at, event_id);
 CREATE TABLE IF NOT EXISTS step_ledger (
@@ -98,6 +99,7 @@ CREATE TABLE IF NOT EXISTS sequences (
 const ADDED_COLUMNS: { table: string; column: string; definition: string }[] = [
   { table: 'event_records', column: 'sequence', definition: 'INTEGER' },
   { table: 'step_ledger', column: 'claimed_at_ms', definition: 'INTEGER NOT NULL DEFAULT 0' },
+  { table: 'event_records', column: 'dead_lettered_by', definition: 'TEXT' },
   // NULL on rows from before people expired: createSqliteStateStore stamps them when it opens the file.
   { table: 'people', column: 'expires_at_ms', definition: 'INTEGER' },
   { table: 'email_owners', column: 'expires_at_ms', definition: 'INTEGER' },

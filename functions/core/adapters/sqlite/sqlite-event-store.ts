@@ -54,6 +54,7 @@ export class SqliteEventStore implements EventStore {
   >;
   private readonly startNew: Database.Transaction<(row: NewEventRow) => EventRecord>;
   private readonly reserve: Database.Statement<[{ count: number }], { next: number }>;
+  private readonly setDeadLettered: Database.Statement<[{ eventId: string; messageId: string }]>;
   private readonly events: SqliteEventList;
 
   constructor(
@@ -104,6 +105,9 @@ export class SqliteEventStore implements EventStore {
       `INSERT INTO sequences (name, next) VALUES ('acceptance', 1 + @count)
       ON CONFLICT (name) DO UPDATE SET next = next + @count
       RETURNING next`,
+    );
+    this.setDeadLettered = db.prepare(
+      'UPDATE event_records SET dead_lettered_by = @messageId WHERE event_id = @eventId',
     );
     this.events = new SqliteEventList(db);
   }
@@ -160,6 +164,10 @@ export class SqliteEventStore implements EventStore {
       expiresAtMs: expiresAtMsFor(this.retention),
     });
     this.changed(eventId, finished);
+  }
+
+  async markDeadLettered(eventId: string, messageId: string) {
+    this.changed(eventId, this.setDeadLettered.run({ eventId, messageId }));
   }
 
   async requeue(eventId: string, result: { at: string; error: string }) {

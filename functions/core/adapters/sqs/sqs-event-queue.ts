@@ -10,7 +10,7 @@ const MAX_ENTRIES = 10;
 const MAX_BATCH_BYTES = 256 * 1024;
 const LANES = 8;
 
-type Failure = { eventId: string; reason: string };
+type Failure = { eventId: string; reason: string; senderFault?: true };
 
 export type SqsEventQueueOptions = {
   client: SQSClient;
@@ -46,7 +46,8 @@ export class SqsEventQueue implements EventQueue {
     if (failed.length > 0) {
       throw new EnqueueError(
         failed.map((f) => f.eventId),
-        failed[0]?.reason ?? 'unknown',
+        (failed.find((f) => !f.senderFault) ?? failed[0])?.reason ?? 'unknown',
+        new Map(failed.filter((f) => f.senderFault).map((f) => [f.eventId, f.reason])),
       );
     }
   }
@@ -89,7 +90,8 @@ export class SqsEventQueue implements EventQueue {
           const reason = `${failure.Code}: ${failure.Message}`;
           // A sender fault (invalid entry) fails the same way again: reported at once, not retried. The
           // other failed entries of the same answer are still retried.
-          if (failure.SenderFault) permanent.push({ eventId: entry.message.eventId, reason });
+          if (failure.SenderFault)
+            permanent.push({ eventId: entry.message.eventId, reason, senderFault: true });
           else {
             retry.push(entry);
             lastReason = reason;
@@ -113,17 +115,25 @@ function entryOf(pending: { message: OutgoingMessage; entryId: string }): SendMe
   };
 }
 
+/**
+ * Batches of at most 10 entries and 256 KiB, with at most one message of a group each: when two of a
+ * person's events shared a batch and only the first failed, retrying it would queue it behind the second.
+ */
 function* batchesOf(messages: OutgoingMessage[]): Generator<OutgoingMessage[]> {
   let batch: OutgoingMessage[] = [];
+  let groups = new Set<string>();
   let bytes = 0;
   for (const message of messages) {
     const size = Buffer.byteLength(message.body);
-    if (batch.length === MAX_ENTRIES || (batch.length > 0 && bytes + size > MAX_BATCH_BYTES)) {
+    const full = batch.length === MAX_ENTRIES || (batch.length > 0 && bytes + size > MAX_BATCH_BYTES);
+    if (full || groups.has(message.groupId)) {
       yield batch;
       batch = [];
+      groups = new Set();
       bytes = 0;
     }
     batch.push(message);
+    groups.add(message.groupId);
     bytes += size;
   }
   if (batch.length > 0) yield batch;

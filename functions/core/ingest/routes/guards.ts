@@ -27,6 +27,14 @@ export function requireJson(request: IngestRequest): IngestResponse | undefined 
 /** The queue refused: nothing is lost (the events are recorded, not confirmed), the sender retries. */
 export function serviceUnavailable(error: EnqueueError, deps: IngestDeps): IngestResponse {
   deps.log?.error('enqueue failed', { failed: error.failedEventIds.length, reason: error.message });
+  if (error.permanent) {
+    // A retry would be refused the same way: the sender has to change the event, not wait.
+    return problem(422, {
+      error: 'unqueueable',
+      message: `the queue refused ${error.rejected.size} event(s) as invalid; they are recorded as failed`,
+      events: [...error.rejected].map(([id, reason]) => ({ id, error: reason })),
+    });
+  }
   return problem(
     503,
     { error: 'queue_unavailable', message: 'the events could not be queued; retry the same request' },
