@@ -28,7 +28,7 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
     stepMs: deps.tfyTimeoutMs,
   });
   const groups = new MessageGroupSequencer({
-    holdBack,
+    holdBack: (record, delayMs) => holdBack(record, delayMs, deps.queueUrl),
     delayOf: retryDelayOf,
     mayStart: () => hasTimeForStep(deadline, Date.now()),
   });

@@ -173,6 +173,7 @@ export class HrProvisioning extends Construct {
       environment: {
         TABLE_NAME: this.table.table.tableName,
         DLQ_URL: this.queues.deadLetterQueue.queueUrl,
+        QUEUE_URL: this.queues.queue.queueUrl,
         TFY_SECRET_ARN: this.tfySecret.secret.secretArn,
         TFY_PROVISION_MODE: config.tfyProvisionMode,
         ...(config.tfyAcceptInviteUrl ? { TFY_ACCEPT_INVITE_URL: config.tfyAcceptInviteUrl } : {}),

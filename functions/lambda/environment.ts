@@ -26,6 +26,8 @@ export const ingestEnvironment = z.object({
 export const workerEnvironment = z.object({
   TABLE_NAME: required,
   DLQ_URL: required,
+  /** The event queue, for handing records back with a delay. */
+  QUEUE_URL: optional,
   TFY_SECRET_ARN: required,
   TFY_PROVISION_MODE: z
     .enum(['register', 'invite'], { error: 'must be register or invite' })

@@ -29,10 +29,10 @@ export const retryDelayOf = (error: unknown): number =>
  * that one does, instead of after the queue's whole visibility timeout. FIFO keeps the order: SQS hands out
  * no message of a group while an earlier one is in flight.
  */
-export async function holdBack(record: SQSRecord, delayMs: number): Promise<void> {
+export async function holdBack(record: SQSRecord, delayMs: number, queueUrl?: string): Promise<void> {
   await sqs.send(
     new ChangeMessageVisibilityCommand({
-      QueueUrl: queueUrlOf(record),
+      QueueUrl: queueUrl ?? queueUrlOf(record),
       ReceiptHandle: record.receiptHandle,
       VisibilityTimeout: visibilitySecondsFor(delayMs),
     }),
@@ -90,7 +90,7 @@ export async function processRecord(record: SQSRecord, deps: WorkerDeps, deadlin
     case 'retry':
       await sqs.send(
         new ChangeMessageVisibilityCommand({
-          QueueUrl: queueUrlOf(record),
+          QueueUrl: deps.queueUrl ?? queueUrlOf(record),
           ReceiptHandle: record.receiptHandle,
           VisibilityTimeout: visibilitySecondsFor(verdict.delayMs),
         }),

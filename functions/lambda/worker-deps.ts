@@ -11,7 +11,16 @@ import { readEnvironment, workerEnvironment } from './environment';
 import { logger } from './observability';
 import { trueFoundryCredentialsFrom } from './secrets';
 
-export type WorkerDeps = ConvergenceDeps & MessageBudget & { dlqUrl: string; tfyTimeoutMs: number };
+export type WorkerDeps = ConvergenceDeps &
+  MessageBudget & {
+    dlqUrl: string;
+    /**
+     * The event queue's URL, from the stack. Absent, it is rebuilt from a record's ARN, which names the
+     * public endpoint: wrong wherever the SDK is pointed elsewhere (a VPC endpoint, the emulator).
+     */
+    queueUrl?: string;
+    tfyTimeoutMs: number;
+  };
 
 /** Everything the worker needs, built once per cold start from its environment. */
 export function workerDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): WorkerDeps {
@@ -45,6 +54,7 @@ export function workerDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env):
     maxAttempts: config.MAX_ATTEMPTS,
     maxReceiveCount: config.MAX_RECEIVE_COUNT,
     tfyTimeoutMs: config.TFY_TIMEOUT_MS,
+    ...(config.QUEUE_URL ? { queueUrl: config.QUEUE_URL } : {}),
     dlqUrl: config.DLQ_URL,
   };
 }

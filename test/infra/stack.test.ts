@@ -363,6 +363,7 @@ describe('functions', () => {
     expect(environmentOf(template, worker)).toEqual({
       TABLE_NAME: ref(table),
       DLQ_URL: ref(dlq),
+      QUEUE_URL: ref(ids(template).queue),
       TFY_SECRET_ARN: ref(secret),
       TFY_PROVISION_MODE: 'register',
       TFY_DELETE_AFTER_OFFBOARD: 'false',

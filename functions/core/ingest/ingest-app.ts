@@ -131,7 +131,9 @@ async function route(request: IngestRequest, deps: IngestDeps): Promise<IngestRe
   let caller: Caller | undefined;
   const kind = found.route.auth;
   if (kind === 'ingest' || kind === 'operator') {
-    const auth = authenticate(request, await deps.credentials(), kind);
+    // A caller API Gateway authorised with IAM needs no secret: the operator λ may not even read it.
+    const gatewayOperator = kind === 'operator' && request.gatewayAuthorized === true;
+    const auth = authenticate(request, gatewayOperator ? {} : await deps.credentials(), kind);
     if (!auth.ok) return unauthorized(auth.reason);
     if (auth.via === 'signature') {
       const reused = await checkWebhookId(request, deps.webhookIds, (deps.now ?? Date.now)());
