@@ -52,6 +52,7 @@ export function emulateContext(env: NodeJS.ProcessEnv): Context {
     ['TFY_ACCEPT_INVITE_URL', 'tfyAcceptInviteUrl', asIs],
     ['TFY_TENANT_NAME', 'tfyTenantName', asIs],
     ['TFY_DELETE_AFTER_OFFBOARD', 'tfyDeleteAfterOffboard', flag],
+    ['MAX_ATTEMPTS', 'maxAttempts', asIs],
     ['MAX_RECEIVE_COUNT', 'maxReceiveCount', asIs],
     ['RETENTION_DAYS', 'retentionDays', asIs],
     ['ROLE_MAPPING_FILE', 'roleMappingFile', path],
