@@ -7,7 +7,7 @@ import {
   startEmulatorProcess,
   waitFor,
 } from '../support/runtime-process';
-import { hire, hrProvisioning, settled } from './emulate-harness';
+import { hire, hrProvisioning, secretsLatency, settled } from './emulate-harness';
 
 /*
  * Every accepted event ends terminal on AWS too, even when the worker dies in every invocation: here a
@@ -38,21 +38,12 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-async function secretsLatency(latencyMs: number): Promise<void> {
-  const endpoint = /GetSecretValue at (http:\/\/\S+?):? /.exec(emulator.output())?.[1];
-  const answer = await fetch(`${endpoint}/__emulate/faults`, {
-    method: 'PUT',
-    body: JSON.stringify({ latencyMs }),
-  });
-  expect(await answer.json()).toEqual({ latencyMs });
-}
-
 describe('npm run emulate: a worker that dies in every invocation', () => {
   it('ends the event failed, in the dead-letter queue with its reason, not open for good', async () => {
     // The ingest and operator functions read (and cache) their secret before the fault.
     expect((await api(emulator, 'POST', '/events', { id: 'warm-up' })).status).toBe(400);
     expect((await api(emulator, 'GET', '/events/warm-up')).status).toBe(404);
-    await secretsLatency(300_000);
+    await secretsLatency(emulator, 300_000);
     expect(
       (await api(emulator, 'POST', '/events', hire('crash-1', 'E-CRASH', 'crash@example.com'))).status,
     ).toBe(202);

@@ -42,6 +42,18 @@ export async function hrProvisioning(
   }
 }
 
+/** Sets the latency of the emulator's Secrets Manager endpoint (its fault switch); 0 turns it off. */
+export async function secretsLatency(emulator: RuntimeProcess, latencyMs: number): Promise<void> {
+  const endpoint = /GetSecretValue at (http:\/\/\S+?):? /.exec(emulator.output())?.[1];
+  if (!endpoint) throw new Error('the emulator banner names no Secrets Manager endpoint');
+  const answer = await fetch(`${endpoint}/__emulate/faults`, {
+    method: 'PUT',
+    body: JSON.stringify({ latencyMs }),
+  });
+  const set = (await answer.json()) as { latencyMs?: number };
+  if (set.latencyMs !== latencyMs) throw new Error(`the fault switch answered ${JSON.stringify(set)}`);
+}
+
 const TERMINAL = new Set(['succeeded', 'superseded', 'failed']);
 
 /** Waits for an event to reach a terminal status through GET /events/{id} (an IAM route: the token stands in). */

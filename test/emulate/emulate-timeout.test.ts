@@ -7,7 +7,7 @@ import {
   startEmulatorProcess,
   waitFor,
 } from '../support/runtime-process';
-import { hire, settled } from './emulate-harness';
+import { hire, secretsLatency, settled } from './emulate-harness';
 
 /*
  * A worker invocation that runs out of time fails, and its message comes back when the queue's visibility
@@ -43,15 +43,6 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-async function secretsLatency(latencyMs: number): Promise<void> {
-  const endpoint = /GetSecretValue at (http:\/\/\S+?):? /.exec(emulator.output())?.[1];
-  const answer = await fetch(`${endpoint}/__emulate/faults`, {
-    method: 'PUT',
-    body: JSON.stringify({ latencyMs }),
-  });
-  expect(await answer.json()).toEqual({ latencyMs });
-}
-
 describe('npm run emulate: the worker timeout', () => {
   it('fails an invocation that runs out of time; its message comes back after its visibility timeout', async () => {
     const email = 'emu.slow@example.com';
@@ -59,7 +50,7 @@ describe('npm run emulate: the worker timeout', () => {
     expect((await api(emulator, 'POST', '/events', { id: 'warm-up' })).status).toBe(400);
     expect((await api(emulator, 'GET', '/events/warm-up')).status).toBe(404);
     // Longer than the test: the abandoned read never comes back to finish the first delivery's work.
-    await secretsLatency(300_000);
+    await secretsLatency(emulator, 300_000);
     const sent = Date.now();
     expect((await api(emulator, 'POST', '/events', hire('emu-slow-1', 'E-EMU-SLOW', email))).status).toBe(
       202,
@@ -84,7 +75,7 @@ describe('npm run emulate: the worker timeout', () => {
     expect(sandbox.calls()).toHaveLength(0);
 
     // Secrets Manager recovers; the message reappears 6 × 10 s after it was received, in a fresh (cold) worker.
-    await secretsLatency(0);
+    await secretsLatency(emulator, 0);
     const view = await settled(emulator, 'emu-slow-1', 80_000);
     expect(view).toMatchObject({ status: 'succeeded' });
     expect(Date.now() - sent).toBeGreaterThanOrEqual(6 * WORKER_TIMEOUT_SECONDS * 1000 - 1_000);
