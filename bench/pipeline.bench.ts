@@ -81,15 +81,14 @@ export function rowsOf(runtime: Runtime, r: DrainResult): Row[] {
   const ratioMet = r.completed && ratio <= runtime.targetRatio;
   const share429Met = runtime.strict429 ? share429 < runtime.target429 : share429 <= runtime.target429;
   const effectiveRps = r.calls / Math.max(0.001, r.lastCallMs / 1000);
-  const perInstance = Math.floor((RATE / WORKER_MAX_CONCURRENCY) * 1000) / 1000;
   const ratioReason = !r.completed
     ? `only ${r.succeeded} of ${r.hires} succeeded within the deadline`
     : runtime.name === 'emulated'
-      ? `the tenant rate is split statically: each of ${WORKER_MAX_CONCURRENCY} instances may make ${perInstance} calls/s, ` +
-        'so every moment an instance spends outside TrueFoundry calls (receive, invoke, DynamoDB, delete, ' +
-        'holding back) is rate lost for good; fauxqs hands out one message per group per receive. Here the calls ' +
-        `averaged ${effectiveRps.toFixed(1)}/s, about ${(effectiveRps / perInstance).toFixed(1)} instances' share busy ` +
-        `of ${WORKER_MAX_CONCURRENCY}, and the ingest request alone took ${(r.ingestMs / 1000).toFixed(1)} s ` +
+      ? `the calls averaged ${effectiveRps.toFixed(1)}/s of the ${RATE}/s the instances share (one token bucket in ` +
+        'the state table), so the rate is not what limits it: every hire makes about fifteen state writes ' +
+        '(attempt, person link, step claims and completions, steps, the mark), and dynalite, the emulated ' +
+        'DynamoDB, serves a few hundred writes a second on this machine; fauxqs hands out one message per group ' +
+        `per receive, and the ingest request alone took ${(r.ingestMs / 1000).toFixed(1)} s ` +
         `(${(r.ingestMs / r.boundMs).toFixed(2)}× the bound)` +
         (r.lastCallMs / r.boundMs <= runtime.targetRatio
           ? `; the calls ended at ${(r.lastCallMs / r.boundMs).toFixed(2)}× the bound, the rest is the poll and status writes`
@@ -97,8 +96,8 @@ export function rowsOf(runtime: Runtime, r: DrainResult): Row[] {
       : 'the rate limiter and the worker pool leave gaps in the 100 calls/s';
   const reason429 =
     runtime.name === 'emulated'
-      ? `each instance paces its own ${perInstance} calls/s and none sees the others' spending, so calls that leave ` +
-        'paced but arrive bunched (CPU shared by the instances, event-loop stalls) overrun the tenant bucket of 10'
+      ? 'the instances lease tokens from one shared bucket and pace them locally, so calls that leave paced but ' +
+        'arrive bunched (CPU shared by the instances, event-loop stalls) overrun the tenant bucket of 10'
       : 'calls that leave paced but arrive bunched (event-loop stalls) overrun the tenant bucket of 10';
   const extraCalls = callsPerHire - MINIMAL_CALLS_PER_HIRE;
   return [

@@ -109,7 +109,7 @@ export const contextSchema = z
     tfyTenantName: text(),
     /** Delete the TrueFoundry user after deactivating it on offboard (default: keep it, deactivated). */
     tfyDeleteAfterOffboard: flag(false),
-    /** TrueFoundry calls per second across all worker instances; each instance gets an equal share. */
+    /** TrueFoundry calls per second across all worker instances, shared through a token bucket in the table. */
     tfyRateLimitRps: positive(1_000, 20),
     /** Worker instances at most (the SQS event source's maximum concurrency). */
     workerMaxConcurrency: integer(MIN_SQS_MAX_CONCURRENCY, 1_000, 5),
@@ -203,13 +203,6 @@ export const contextSchema = z
         code: 'custom',
         path: ['tfyAcceptInviteUrl'],
         message: "is required when tfyProvisionMode is 'invite' (the link in the invitation e-mail)",
-      });
-    }
-    if (config.tfyRateLimitRps < config.workerMaxConcurrency * 0.1) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['tfyRateLimitRps'],
-        message: `is too low for ${config.workerMaxConcurrency} workers: each would get under 0.1 call/s; lower workerMaxConcurrency`,
       });
     }
     if (config.tfySecretKmsKeyArn && !config.tfySecretArn) {

@@ -163,7 +163,6 @@ export class HrProvisioning extends Construct {
     this.ingestSecret.grantGetSecretValue(this.ingest.role);
 
     // The worker λ: converges TrueFoundry to each event, in order per employee.
-    const ratePerWorker = Math.floor((config.tfyRateLimitRps / config.workerMaxConcurrency) * 1000) / 1000;
     this.worker = new ServiceFunction(this, 'Worker', {
       entry: resolveEntry(entries.worker),
       description: `HR provisioning (${config.stage}): applies HR events to TrueFoundry`,
@@ -179,8 +178,8 @@ export class HrProvisioning extends Construct {
         ...(config.tfyAcceptInviteUrl ? { TFY_ACCEPT_INVITE_URL: config.tfyAcceptInviteUrl } : {}),
         ...(config.tfyTenantName ? { TFY_TENANT_NAME: config.tfyTenantName } : {}),
         TFY_DELETE_AFTER_OFFBOARD: String(config.tfyDeleteAfterOffboard),
-        // Each instance's share, so that all of them together stay within the tenant's rate.
-        TFY_RATE_LIMIT_RPS: String(ratePerWorker),
+        // The tenant's rate: the instances share it through a token bucket in the table.
+        TFY_RATE_LIMIT_RPS: String(config.tfyRateLimitRps),
         TFY_TIMEOUT_MS: String(Math.min(MAX_TFY_TIMEOUT_MS, (config.workerTimeoutSeconds * 1000) / 4)),
         MAX_ATTEMPTS: String(config.maxAttempts),
         MAX_RECEIVE_COUNT: String(config.maxReceiveCount),

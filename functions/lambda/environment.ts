@@ -38,8 +38,8 @@ export const workerEnvironment = z.object({
     .string()
     .optional()
     .transform((s) => s === 'true'),
-  /** This instance's share of the tenant's rate: the total divided by the maximum concurrency. */
-  TFY_RATE_LIMIT_RPS: number(4),
+  /** The tenant's rate, shared by every worker instance (a token bucket in the state table). */
+  TFY_RATE_LIMIT_RPS: number(20),
   TFY_TIMEOUT_MS: number(20_000),
   /** Attempts (deliveries that ran the event, counted in the store) before a transient failure is final. */
   MAX_ATTEMPTS: number(5),

@@ -1,10 +1,9 @@
-import { createDynamoDbStateStore } from '../core/adapters/dynamodb';
+import { createDynamoDbStateStore, SharedRateLimiter, StateTable } from '../core/adapters/dynamodb';
 import type { ConvergenceDeps } from '../core/engine/converge-event';
 import type { MessageBudget } from '../core/engine/handle-event-message';
 import { powertoolsLog } from '../core/observability/log';
 import { DEFAULT_ROLE_MAPPING, loadRoleMapping, type RoleMapping } from '../core/roles/role-mapping';
 import { CredentialedUsersApiProvider } from '../core/truefoundry/client-provider';
-import { RateLimiter } from '../core/truefoundry/rate-limiter';
 import { dynamoDb } from './aws-clients';
 import { bundledWorkerPolicy } from './bundled-policy';
 import { readEnvironment, workerEnvironment } from './environment';
@@ -36,7 +35,10 @@ export function workerDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env):
     }),
     api: new CredentialedUsersApiProvider(trueFoundryCredentialsFrom(config.TFY_SECRET_ARN), {
       timeoutMs: config.TFY_TIMEOUT_MS,
-      rateLimiter: new RateLimiter({ requestsPerSecond: config.TFY_RATE_LIMIT_RPS }),
+      // The tenant's whole rate, shared by every instance through the state table.
+      rateLimiter: new SharedRateLimiter(new StateTable(dynamoDb, config.TABLE_NAME), {
+        requestsPerSecond: config.TFY_RATE_LIMIT_RPS,
+      }),
     }),
     config: {
       provisionMode: config.TFY_PROVISION_MODE,

@@ -357,7 +357,7 @@ describe('functions', () => {
     });
   });
 
-  it("give the worker its environment, with each instance's share of the TrueFoundry rate", () => {
+  it("give the worker its environment, with the tenant's whole TrueFoundry rate (the instances share it)", () => {
     const { worker, table, dlq } = ids(template);
     const secret = logicalId(template, 'AWS::SecretsManager::Secret', 'HrProvisioningTrueFoundrySecret');
     expect(environmentOf(template, worker)).toEqual({
@@ -367,7 +367,7 @@ describe('functions', () => {
       TFY_SECRET_ARN: ref(secret),
       TFY_PROVISION_MODE: 'register',
       TFY_DELETE_AFTER_OFFBOARD: 'false',
-      TFY_RATE_LIMIT_RPS: '4',
+      TFY_RATE_LIMIT_RPS: '20',
       TFY_TIMEOUT_MS: '15000',
       MAX_ATTEMPTS: '5',
       MAX_RECEIVE_COUNT: '100',
@@ -383,7 +383,7 @@ describe('functions', () => {
       TFY_ACCEPT_INVITE_URL: 'https://acme.truefoundry.cloud/accept-invite',
       TFY_TENANT_NAME: 'acme',
       TFY_DELETE_AFTER_OFFBOARD: 'true',
-      TFY_RATE_LIMIT_RPS: '2.5',
+      TFY_RATE_LIMIT_RPS: '10',
       TFY_TIMEOUT_MS: '20000',
       MAX_RECEIVE_COUNT: '3',
     });

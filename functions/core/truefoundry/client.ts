@@ -11,7 +11,7 @@ import {
   timeoutError,
 } from './errors';
 import * as paths from './paths';
-import { RateLimiter } from './rate-limiter';
+import { type Pacer, RateLimiter } from './rate-limiter';
 import { requestSchemas, validateRequest } from './request-validation';
 import { parseResponse, responseSchemas } from './response-validation';
 import {
@@ -48,7 +48,7 @@ export type TrueFoundryUsersClientOptions = {
   /** Retries of safe requests (GET and the idempotent PATCHes) after transient errors. */
   retry?: RetryOptions;
   /** Shared pacing; pass one limiter to every client that talks to the same tenant. */
-  rateLimiter?: RateLimiter;
+  rateLimiter?: Pacer;
   /** Convenience: a limiter of this many requests per second, when `rateLimiter` is not given. */
   requestsPerSecond?: number;
   fetch?: typeof fetch;
@@ -101,7 +101,7 @@ export class TrueFoundryUsersClient {
   private readonly apiKey: string;
   private readonly timeoutMs: number;
   private readonly retry: RetryPolicy;
-  private readonly rateLimiter: RateLimiter | undefined;
+  private readonly rateLimiter: Pacer | undefined;
   private readonly fetchImpl: typeof fetch;
 
   constructor(options: TrueFoundryUsersClientOptions) {

@@ -1,5 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** What the client needs of a limiter: a turn to send, and a pause for everyone after a 429. */
+export interface Pacer {
+  acquire(signal?: AbortSignal): Promise<void>;
+  pauseFor(ms: number): void;
+}
+
 export type RateLimiterOptions = {
   /** Requests per second allowed on average. */
   requestsPerSecond: number;
@@ -16,7 +22,7 @@ export type RateLimiterOptions = {
 /** The longest a Retry-After pauses the limiter. */
 export const MAX_PAUSE_MS = 60_000;
 
-export class RateLimiter {
+export class RateLimiter implements Pacer {
   readonly requestsPerSecond: number;
   private readonly intervalMs: number;
   private readonly burstToleranceMs: number;

@@ -7,6 +7,7 @@ import { DynamoDbStepLedger } from './dynamodb-step-ledger';
 import { DEFAULT_RETENTION_DAYS, type Retention } from './retention';
 import { StateStoreError, StateTable } from './state-table';
 
+export { SharedRateLimiter } from './shared-rate-limiter';
 export * from './table-schema';
 export { DynamoDbEventStore, DynamoDbPersonDirectory, DynamoDbStepLedger, StateStoreError, StateTable };
 

@@ -1,0 +1,72 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { SharedRateLimiter, StateTable } from '../../functions/core/adapters/dynamodb';
+import { rateBucketKey } from '../../functions/core/adapters/dynamodb/shared-rate-limiter';
+import { startDynalite } from '../support/dynalite';
+
+/*
+ * One TrueFoundry rate for every worker instance, on DynamoDB (dynalite over the real SDK wire protocol).
+ * Timing is asserted only from below: the bucket must hold callers back; how fast a loaded machine lets them
+ * through is the benchmark's to measure.
+ */
+const started = startDynalite();
+afterAll(async () => {
+  await (await started).close();
+});
+
+async function table(): Promise<StateTable> {
+  const dynamo = await started;
+  return new StateTable(dynamo.createClient(), await dynamo.createTable());
+}
+
+describe('SharedRateLimiter', () => {
+  it('holds two instances together to the one rate: what one takes, the other cannot', async () => {
+    const shared = await table();
+    // Two instances, as two Lambda environments would be: each its own client, lease and local pacing.
+    const options = { requestsPerSecond: 40, burst: 4, leaseSize: 2 };
+    const a = new SharedRateLimiter(shared, options);
+    const b = new SharedRateLimiter(new StateTable((await started).createClient(), shared.name), options);
+    const started_ = Date.now();
+    await Promise.all(Array.from({ length: 24 }, (_, i) => (i % 2 ? a : b).acquire()));
+    // 24 calls at 40/s with 4 in the bucket at first: at least (24 - 4) / 40 s, whichever instance made them.
+    expect(Date.now() - started_).toBeGreaterThanOrEqual(((24 - 4) / 40) * 1000 - 50);
+    const bucket = await shared.get(rateBucketKey('truefoundry'));
+    expect(bucket).toMatchObject({ pk: 'RATE#truefoundry', sk: 'BUCKET' });
+    expect(Number(bucket?.version)).toBeGreaterThanOrEqual(12);
+  });
+
+  it('lets one busy instance use the whole rate when the others are idle', async () => {
+    const shared = await table();
+    const busy = new SharedRateLimiter(shared, { requestsPerSecond: 200, burst: 10, leaseSize: 5 });
+    new SharedRateLimiter(shared, { requestsPerSecond: 200, burst: 10, leaseSize: 5 }); // idle
+    await Promise.all(Array.from({ length: 20 }, () => busy.acquire()));
+    const bucket = await shared.get(rateBucketKey('truefoundry'));
+    // It leased every token it used: 20 calls in leases of at most 5.
+    expect(Number(bucket?.version)).toBeGreaterThanOrEqual(4);
+  });
+
+  it("passes a 429's pause to the other instances through the bucket", async () => {
+    const shared = await table();
+    const options = { requestsPerSecond: 100, burst: 2, leaseSize: 1 };
+    const a = new SharedRateLimiter(shared, options);
+    const b = new SharedRateLimiter(new StateTable((await started).createClient(), shared.name), options);
+    await a.acquire();
+    a.pauseFor(400);
+    // a writes its pause when it next leases; b must then wait it out too.
+    const aNext = a.acquire();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const before = Date.now();
+    await b.acquire();
+    expect(Date.now() - before).toBeGreaterThanOrEqual(250);
+    await aNext;
+  });
+
+  it('gives up waiting when the caller aborts', async () => {
+    const shared = await table();
+    const limiter = new SharedRateLimiter(shared, { requestsPerSecond: 1, burst: 1, leaseSize: 1 });
+    await limiter.acquire();
+    const controller = new AbortController();
+    const waiting = limiter.acquire(controller.signal);
+    controller.abort(new Error('deadline'));
+    await expect(waiting).rejects.toThrow();
+  });
+});
