@@ -29,19 +29,49 @@ describe('SharedRateLimiter', () => {
     await Promise.all(Array.from({ length: 24 }, (_, i) => (i % 2 ? a : b).acquire()));
     // 24 calls at 40/s with 4 in the bucket at first: at least (24 - 4) / 40 s, whichever instance made them.
     expect(Date.now() - started_).toBeGreaterThanOrEqual(((24 - 4) / 40) * 1000 - 50);
-    const bucket = await shared.get(rateBucketKey('truefoundry'));
-    expect(bucket).toMatchObject({ pk: 'RATE#truefoundry', sk: 'BUCKET' });
-    expect(Number(bucket?.version)).toBeGreaterThanOrEqual(12);
+    // The shared schedule is where the calls were booked: 24 calls at 25 ms each, past the start.
+    const schedule = await shared.get(rateBucketKey('truefoundry'));
+    expect(Number(schedule?.tat)).toBeGreaterThanOrEqual(started_ + 24 * 25 - 4 * 25);
   });
 
   it('lets one busy instance use the whole rate when the others are idle', async () => {
     const shared = await table();
     const busy = new SharedRateLimiter(shared, { requestsPerSecond: 200, burst: 10, leaseSize: 5 });
     new SharedRateLimiter(shared, { requestsPerSecond: 200, burst: 10, leaseSize: 5 }); // idle
+    const before = Date.now();
     await Promise.all(Array.from({ length: 20 }, () => busy.acquire()));
-    const bucket = await shared.get(rateBucketKey('truefoundry'));
-    // It leased every token it used: 20 calls in leases of at most 5.
-    expect(Number(bucket?.version)).toBeGreaterThanOrEqual(4);
+    // It booked every call it made on the shared schedule: 20 calls at 5 ms each, none left to the idle one.
+    const schedule = await shared.get(rateBucketKey('truefoundry'));
+    expect(Number(schedule?.tat)).toBeGreaterThanOrEqual(before + 20 * 5);
+  });
+
+  it('never fails a caller when many instances reserve at once, and reserves in one write per lease', async () => {
+    const dynamo = await started;
+    const name = await dynamo.createTable();
+    let writes = 0;
+    const options = { requestsPerSecond: 1000, burst: 50, leaseSize: 5 };
+    const instances = Array.from(
+      { length: 5 },
+      () =>
+        new SharedRateLimiter(
+          new StateTable(
+            dynamo.createClient({
+              onCommand: (command) => void (command === 'UpdateItemCommand' && writes++),
+            }),
+            name,
+          ),
+          options,
+        ),
+    );
+    // 5 instances × 40 callers: a read-then-write bucket lost most of its writes here and failed callers.
+    const results = await Promise.allSettled(
+      instances.flatMap((limiter) => Array.from({ length: 40 }, () => limiter.acquire())),
+    );
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    // 200 calls in leases of 5: 40 reservations, each one write, plus at most one lost try per instance
+    // for each time the schedule fell behind the clock.
+    expect(writes).toBeGreaterThanOrEqual(40);
+    expect(writes).toBeLessThanOrEqual(40 + 2 * 40);
   });
 
   it("passes a 429's pause to the other instances through the bucket", async () => {
@@ -51,7 +81,7 @@ describe('SharedRateLimiter', () => {
     const b = new SharedRateLimiter(new StateTable((await started).createClient(), shared.name), options);
     await a.acquire();
     a.pauseFor(400);
-    // a writes its pause when it next leases; b must then wait it out too.
+    // a writes its pause to the shared schedule at once; b must then wait it out too.
     const aNext = a.acquire();
     await new Promise((resolve) => setTimeout(resolve, 50));
     const before = Date.now();
