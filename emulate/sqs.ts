@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { buildApp } from 'fauxqs';
 import type { EmulatedStack } from './cloudformation';
+import { addSqsFaultSwitch } from './sqs-faults';
 
 /** The account fauxqs writes into every queue ARN and URL. */
 export const FAUXQS_ACCOUNT = '000000000000';
@@ -31,6 +32,7 @@ export async function startSqs(region: string): Promise<EmulatedSqs> {
   sqsStore.host = undefined;
   // The stores option is typed as all three; fauxqs makes the SNS and S3 ones itself when absent.
   const app = buildApp({ logger: false, defaultRegion: region, stores: { sqsStore } as never });
+  addSqsFaultSwitch(app);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   const origin = `http://127.0.0.1:${port}`;

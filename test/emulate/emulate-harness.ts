@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { api, type RuntimeProcess, waitFor } from '../support/runtime-process';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -79,3 +80,53 @@ export const hire = (id: string, employeeId: string, email: string) => ({
   employee: { id: employeeId, email, name: 'Ada Lovelace' },
   roles: ['tenant-member'],
 });
+
+export type SqsFaults = {
+  /** SendMessageBatch entries of a group SQS will fail, `times` times each. */
+  sendFailures?: { groupId: string; code: string; senderFault?: boolean; times?: number }[];
+  /** DeleteMessageBatch calls whose messages come back at once instead of going away. */
+  lostDeleteBatches?: number;
+};
+
+/** Sets the emulated SQS endpoint's fault switch; `{}` turns every fault off. */
+export async function sqsFaults(emulator: RuntimeProcess, faults: SqsFaults): Promise<void> {
+  const endpoint = /SQS\s+fauxqs (http:\/\/\S+?):? /.exec(emulator.output())?.[1];
+  if (!endpoint) throw new Error('the emulator banner names no SQS endpoint');
+  const answer = await fetch(`${endpoint}/__emulate/faults`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(faults),
+  });
+  if (!answer.ok) throw new Error(`the SQS fault switch answered ${answer.status}: ${await answer.text()}`);
+}
+
+/** DeleteMessageBatch calls the SQS fault switch has still to lose. */
+export async function lostDeletesLeft(emulator: RuntimeProcess): Promise<number> {
+  const endpoint = /SQS\s+fauxqs (http:\/\/\S+?):? /.exec(emulator.output())?.[1];
+  const answer = await fetch(`${endpoint}/__emulate/faults`);
+  return ((await answer.json()) as { lostDeleteBatches: number }).lostDeleteBatches;
+}
+
+/** Messages on the emulated stack's event queue, visible or in flight (through the emulated SQS endpoint). */
+export async function messagesOnQueue(emulator: RuntimeProcess): Promise<number> {
+  const env = cliEnvOf(emulator);
+  const client = new SQSClient({
+    region: env.AWS_REGION,
+    endpoint: env.AWS_ENDPOINT_URL_SQS,
+    credentials: { accessKeyId: 'emulate', secretAccessKey: 'emulate' },
+  });
+  try {
+    const { Attributes = {} } = await client.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: env.HRP_QUEUE_URL,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    return (
+      Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+      Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
+    );
+  } finally {
+    client.destroy();
+  }
+}
