@@ -5,10 +5,12 @@ import { startApiGateway } from './api-gateway';
 import { type ApiDefinition, apiOf } from './api-routes';
 import { type CloudAssembly, type Context, synthesize } from './assembly';
 import { EmulatedStack } from './cloudformation';
+import { startControlEndpoint } from './control-endpoint';
 import { createTables, type EmulatedTable, startDynamoDb } from './dynamodb';
 import { eventSourcesOf, type SqsEventSource, SqsPoller } from './event-source-mapping';
 import { compileChildEntry, type FunctionDefinition, functionsOf } from './function-definitions';
 import { type Emit, LambdaFunction } from './invoke';
+import { type ScheduledRule, Scheduler, schedulesOf } from './schedules';
 import { startSecretsEndpoint } from './secrets-endpoint';
 import { createQueues, FAUXQS_ACCOUNT, startSqs } from './sqs';
 
@@ -37,6 +39,9 @@ export type Emulator = {
   functions: FunctionDefinition[];
   api: ApiDefinition;
   eventSources: SqsEventSource[];
+  schedules: ScheduledRule[];
+  /** The emulator's own switches: Lambda faults, running the schedules now. */
+  controlUrl: string;
   /** The stack outputs that name queues: QueueUrl, DeadLetterQueueUrl. */
   outputs: Record<string, string>;
   endpoints: { sqs: string; dynamodb: string; secretsManager: string };
@@ -123,6 +128,14 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
           emit,
         ),
     );
+    const scheduler = new Scheduler(
+      schedulesOf(stack),
+      (logicalId, event) => functionOf(logicalId).invoke(event),
+      emit,
+    );
+    closers.push(() => scheduler.stop());
+    const control = await startControlEndpoint(functions, scheduler);
+    closers.push(control.close);
     const api = apiOf(stack);
     const { server, url } = await startApiGateway(
       {
@@ -144,6 +157,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
         }),
     );
     for (const poller of pollers) poller.start();
+    scheduler.start();
 
     const outputs: Record<string, string> = {};
     for (const name of ['QueueUrl', 'DeadLetterQueueUrl', 'TableName']) {
@@ -158,12 +172,15 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       functions: [...definitions.values()],
       api,
       eventSources,
+      schedules: scheduler.rules,
+      controlUrl: control.url,
       outputs,
       endpoints,
       tables,
       close: async (graceMs = 10_000) => {
         server.close();
         server.closeIdleConnections();
+        scheduler.stop();
         // Pollers stop receiving; invocations in progress get the grace period, then are killed.
         await Promise.all([
           ...pollers.map((poller) => poller.stop()),

@@ -45,6 +45,8 @@ export class LambdaFunction {
   private readonly busy = new Set<Instance>();
   private readonly waiting: (() => void)[] = [];
   private closed = false;
+  /** The emulator's fault switch: every invocation's environment dies before the handler runs. */
+  crashing = false;
 
   constructor(
     definition: FunctionDefinition,
@@ -129,6 +131,10 @@ export class LambdaFunction {
       }, timeoutMs);
       instance.child.on('message', onMessage);
       instance.child.once('exit', onExit);
+      if (this.crashing) {
+        instance.child.kill('SIGKILL');
+        return;
+      }
       instance.child.send(message, (error) => {
         if (error) onExit(instance.child.exitCode, instance.child.signalCode);
       });

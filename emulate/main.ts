@@ -133,6 +133,8 @@ function printBanner(
       : '  worker       no event source mapping',
     `  DynamoDB     dynalite ${emulator.endpoints.dynamodb}: ${table?.name} in ${dataDir}/emulate/dynamodb (survives restarts)`,
     `  Secrets Mgr  GetSecretValue at ${emulator.endpoints.secretsManager}: the TrueFoundry and ingest secrets`,
+    `  schedules    ${emulator.schedules.map((rule) => `${rule.logicalId} ${rule.expression}`).join(', ') || 'none'}`,
+    `  control      ${emulator.controlUrl}: PUT /__emulate/faults {"crash":["Worker"]}, POST /__emulate/schedules/run`,
   ];
   if (generated.length > 0) {
     lines.push(`  generated    (shown this once; kept in ${dataDir}/${SECRETS_FILE})`);

@@ -1,10 +1,13 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { deadlineIn, hasTimeForStep } from './core/engine/deadline';
+import { sqs } from './lambda/aws-clients';
+import { SWEEP_DEAD_LETTERS, type SweepReport, sweepDeadLetters } from './lambda/dead-letter-sweep';
 import { MessageGroupSequencer } from './lambda/message-groups';
 import { logger, metrics, tracer } from './lambda/observability';
 import { holdBack, processRecord, retryDelayOf } from './lambda/process-record';
@@ -22,7 +25,14 @@ const DEADLINE_MARGIN_MS = 3_000;
 const deps = workerDepsFromEnvironment();
 const processor = new BatchProcessor(EventType.SQS);
 
-export const handler = middy(async (event: SQSEvent, context: Context) => {
+/** The stack's schedule, every few minutes: events SQS dead-lettered by itself end `failed` (see the sweep). */
+type SweepRequest = { action: typeof SWEEP_DEAD_LETTERS };
+
+const isSweep = (event: SQSEvent | SweepRequest): event is SweepRequest =>
+  (event as SweepRequest).action === SWEEP_DEAD_LETTERS;
+
+export const handler = middy(async (event: SQSEvent | SweepRequest, context: Context) => {
+  if (isSweep(event)) return sweep();
   const deadline = deadlineIn(context.getRemainingTimeInMillis(), {
     marginMs: DEADLINE_MARGIN_MS,
     stepMs: deps.tfyTimeoutMs,
@@ -44,3 +54,11 @@ export const handler = middy(async (event: SQSEvent, context: Context) => {
   .use(captureLambdaHandler(tracer, { captureResponse: false }))
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));
+
+async function sweep(): Promise<SweepReport> {
+  const report = await sweepDeadLetters(sqs, deps.dlqUrl, deps.store.events);
+  metrics.addMetric('DeadLettersReconciled', MetricUnit.Count, report.reconciled.length);
+  if (report.reconciled.length > 0)
+    logger.warn('events SQS dead-lettered by itself, now failed', { eventIds: report.reconciled });
+  return report;
+}

@@ -1,5 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -223,6 +225,30 @@ export class HrProvisioning extends Construct {
       }),
     );
     this.tfySecret.grantGetSecretValue(this.worker.role);
+    // Every 5 minutes the worker peeks at the dead-letter queue and ends `failed` the events SQS moved there
+    // by itself (deliveries that crashed or timed out before the worker could record an outcome); it makes
+    // the letters visible again at once and deletes none.
+    this.worker.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility'],
+        resources: [this.queues.deadLetterQueue.queueArn],
+      }),
+    );
+    const sweep = new Rule(this, 'DeadLetterSweep', {
+      description: `HR provisioning (${config.stage}): ends failed the events SQS dead-lettered by itself`,
+      schedule: Schedule.rate(Duration.minutes(5)),
+      targets: [
+        new LambdaFunction(this.worker.function, {
+          event: RuleTargetInput.fromObject({ action: 'sweep-dead-letters' }),
+          retryAttempts: 0,
+        }),
+      ],
+    });
+    Validations.of(sweep).acknowledge({
+      id: 'Serverless-EventBusDLQ',
+      reason:
+        'The sweep is idempotent and runs again 5 minutes later; a missed run loses nothing (the letters stay in the dead-letter queue), so a failed invocation needs no dead-letter queue of its own',
+    });
     this.worker.function.addEventSource(
       new SqsEventSource(this.queues.queue, {
         batchSize: config.workerBatchSize,

@@ -6,7 +6,7 @@ import { handleEventMessage, type MessageVerdict } from '../core/engine/handle-e
 import { redactEmails } from '../core/privacy/redact';
 import { sqs } from './aws-clients';
 import { metrics } from './observability';
-import { queueUrlOf, visibilitySecondsFor } from './sqs-record';
+import { eventIdOf, queueUrlOf, visibilitySecondsFor } from './sqs-record';
 import type { WorkerDeps } from './worker-deps';
 
 /** Thrown to report the record as a batch item failure: it comes back after its delay, its group waits. */
@@ -101,16 +101,6 @@ export async function processRecord(record: SQSRecord, deps: WorkerDeps, deadlin
         process.env.LOG_EMAILS === 'true' ? verdict.reason : redactEmails(verdict.reason),
         verdict.delayMs,
       );
-  }
-}
-
-/** The event id in a message body, when it is an object with one; the engine judges the rest. */
-function eventIdOf(body: string): string | undefined {
-  try {
-    const parsed = JSON.parse(body) as { id?: unknown };
-    return typeof parsed.id === 'string' ? parsed.id : undefined;
-  } catch {
-    return undefined;
   }
 }
 

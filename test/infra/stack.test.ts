@@ -231,7 +231,7 @@ describe('IAM', () => {
     );
   });
 
-  it('lets the worker use the table, consume the queue, send to the DLQ and read the TrueFoundry secret, only', () => {
+  it('lets the worker use the table, consume the queue, send to and peek at the DLQ and read the TrueFoundry secret, only', () => {
     const { table, queue, dlq } = ids(template);
     const tfySecret = logicalId(template, 'AWS::SecretsManager::Secret', 'HrProvisioningTrueFoundrySecret');
     const logs = logicalId(template, 'AWS::Logs::LogGroup', 'HrProvisioningWorkerLogs');
@@ -250,7 +250,12 @@ describe('IAM', () => {
           ],
           Resource: getAtt(table),
         },
-        { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: getAtt(dlq) },
+        // Its permanent failures to the DLQ; and the schedule's sweep peeks at it (never deletes).
+        {
+          Effect: 'Allow',
+          Action: ['sqs:ChangeMessageVisibility', 'sqs:ReceiveMessage', 'sqs:SendMessage'],
+          Resource: getAtt(dlq),
+        },
         {
           Effect: 'Allow',
           Action: [
@@ -750,3 +755,22 @@ function normaliseTemplate(json: unknown): unknown {
       .replace(/asset\.[0-9a-f]{64}/g, 'asset.[hash]'),
   );
 }
+
+describe('the dead-letter sweep', () => {
+  it('invokes the worker every 5 minutes with the sweep input, and only the worker', () => {
+    const rules = template.findResources('AWS::Events::Rule');
+    expect(Object.values(rules)).toHaveLength(1);
+    const [rule] = Object.values(rules) as { Properties: Record<string, unknown> }[];
+    expect(rule?.Properties).toMatchObject({
+      ScheduleExpression: 'rate(5 minutes)',
+      State: 'ENABLED',
+      Targets: [
+        {
+          Arn: { 'Fn::GetAtt': [expect.stringMatching(/^HrProvisioningWorkerFunction/), 'Arn'] },
+          Input: JSON.stringify({ action: 'sweep-dead-letters' }),
+          RetryPolicy: { MaximumRetryAttempts: 0 },
+        },
+      ],
+    });
+  });
+});
