@@ -3,6 +3,7 @@
  * timed until `GET /events?status=succeeded` lists them all, against a fresh TrueFoundry sandbox limited to
  * RATE calls/s with LATENCY_MS of latency. The runtime is a child process: `npm start` or `npm run emulate`.
  */
+import { cpus } from 'node:os';
 import { type Sandbox, startSandbox } from '../sandbox';
 import { api, type RuntimeProcess, removeDataDir } from '../test/support/runtime-process';
 
@@ -35,7 +36,22 @@ export type DrainResult = {
   throttled: number;
   notConverged: number;
   pollAnswers: Record<string, number>;
+  /** The share of the machine's CPU time that was busy from the first POST to the end of the drain. */
+  cpuBusy: number;
+  cores: number;
 };
+
+/** Busy and total CPU time of every core so far (os.cpus() counts since boot). */
+function cpuTimes(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const { times } of cpus()) {
+    const all = times.user + times.nice + times.sys + times.irq + times.idle;
+    total += all;
+    busy += all - times.idle;
+  }
+  return { busy, total };
+}
 
 export async function drain(
   start: (sandbox: Sandbox) => Promise<RuntimeProcess>,
@@ -57,6 +73,7 @@ export async function drain(
     }));
     const started = performance.now();
     const startedAt = Date.now();
+    const cpuBefore = cpuTimes();
     for (let i = 0; i < events.length; i += 500) {
       const answer = await api(runtime, 'POST', '/events', { events: events.slice(i, i + 500) });
       if (answer.status !== 202)
@@ -72,6 +89,7 @@ export async function drain(
       if (succeeded < hires) await new Promise((resolve) => setTimeout(resolve, settings.pollMs));
     }
     const drainMs = performance.now() - started;
+    const cpuAfter = cpuTimes();
 
     const calls = sandbox.calls();
     const lastCallAt = Math.max(startedAt, ...calls.map((c) => Date.parse(c.at)));
@@ -96,6 +114,8 @@ export async function drain(
       throttled: calls.filter((c) => c.status === 429).length,
       notConverged,
       pollAnswers,
+      cpuBusy: (cpuAfter.busy - cpuBefore.busy) / Math.max(1, cpuAfter.total - cpuBefore.total),
+      cores: cpus().length,
     };
   } finally {
     if (runtime) {
