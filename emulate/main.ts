@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { loadLocalConfig } from '../functions/commons/settings';
 import { ValidationError } from '../functions/core/events/validation-issues';
-import { loadLocalConfig } from '../local/config';
 import { lockDataDir } from '../local/data-dir-lock';
 import { loadLocalSecrets, SECRETS_FILE } from '../local/local-secrets';
 import { ensurePrivateDir } from '../local/private-files';
@@ -14,7 +14,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'];
 
-/** `npm run emulate`: the AWS stack `cdk synth` makes, on this machine (README "Try the AWS stack on your machine"). */
+/** `npm run emulate`: the AWS stack `cdk synth` makes, on this machine (docs/emulate.md). */
 async function main(): Promise<void> {
   const config = loadLocalConfig();
   const emit = emitter(config.LOG_LEVEL);

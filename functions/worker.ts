@@ -5,12 +5,13 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { deadlineIn, hasTimeForStep } from './core/engine/deadline';
-import { sqs } from './lambda/aws-clients';
+import { sqs } from './commons/aws-clients';
+import { logger, metrics, tracer } from './commons/powertools';
+import { deadlineIn, hasTimeForStep } from './core/engine/event-run';
 import { SWEEP_DEAD_LETTERS, type SweepReport, sweepDeadLetters } from './lambda/dead-letter-sweep';
 import { MessageGroupSequencer } from './lambda/message-groups';
-import { logger, metrics, tracer } from './lambda/observability';
-import { holdBack, processRecord, retryDelayOf } from './lambda/process-record';
+import { processRecord, retryDelayOf } from './lambda/process-record';
+import { SqsRecordQueue } from './lambda/sqs-record-queue';
 import { workerDepsFromEnvironment } from './lambda/worker-deps';
 
 /** Kept back from the invocation's timeout to record outcomes and answer the event source. */
@@ -23,6 +24,7 @@ const DEADLINE_MARGIN_MS = 3_000;
  * and steps that could not finish and aborts calls still in flight.
  */
 const deps = workerDepsFromEnvironment();
+const queue = new SqsRecordQueue(sqs, { dlqUrl: deps.dlqUrl, queueUrl: deps.queueUrl });
 const processor = new BatchProcessor(EventType.SQS);
 
 /** The stack's schedule, every few minutes: events SQS dead-lettered by itself end `failed` (see the sweep). */
@@ -38,13 +40,13 @@ export const handler = middy(async (event: SQSEvent | SweepRequest, context: Con
     stepMs: deps.tfyTimeoutMs,
   });
   const groups = new MessageGroupSequencer({
-    holdBack: (record, delayMs) => holdBack(record, delayMs, deps.queueUrl),
+    holdBack: (record, delayMs) => queue.retryLater(record, delayMs),
     delayOf: retryDelayOf,
     mayStart: () => hasTimeForStep(deadline, Date.now()),
   });
   return processPartialResponse(
     event,
-    (record: SQSRecord) => groups.run(record, () => processRecord(record, deps, deadline)),
+    (record: SQSRecord) => groups.run(record, () => processRecord(record, queue, deps, deadline)),
     processor,
     // Every record needing a retry is an ordinary outcome, not a Lambda error (which would raise the alarm).
     { context, throwOnFullBatchFailure: false, processInParallel: true },

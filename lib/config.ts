@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { bambooHrFieldLabelOverrides } from '../functions/core/ingest/bamboohr/field-labels';
+import { bambooHrFieldLabelOverrides } from '../functions/core/ingest/bamboohr/fields';
 import { type EffectivePolicy, resolvePolicy } from '../functions/core/policy/policy-file';
 import { loadRoleMapping, type RoleMappingFile } from '../functions/core/roles/role-mapping';
 import { PROJECT_ROOT } from './project-paths';

@@ -15,6 +15,8 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { RouteAuth } from '../functions/core/ingest/authenticate';
+import { ROUTE_TABLE } from '../functions/core/ingest/ingest-app';
 
 /** The API Gateway stage; the API URL ends in it (`https://<id>.execute-api.<region>.amazonaws.com/v1/`). */
 export const API_STAGE_NAME = 'v1';
@@ -39,22 +41,20 @@ export interface IngestApiProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
-type Route = { path: string; method: 'GET' | 'POST'; iam: boolean };
+type Route = { path: string; method: 'GET' | 'POST'; auth: RouteAuth; iam: boolean };
 
 /**
- * Every route of the API. Operator routes (reads, forget) need SigV4-signed IAM callers and are served by
- * the operator λ; ingest routes come from HR systems that cannot sign requests and are authenticated by the
- * ingest λ (webhook signature or token).
+ * Every route of the API: the ingest app's route table (functions/core/ingest/ingest-app.ts), in its order.
+ * Operator routes (reads, forget) need SigV4-signed IAM callers and are served by the operator λ; ingest
+ * routes come from HR systems that cannot sign requests and are authenticated by the ingest λ (webhook
+ * signature or token).
  */
-export const INGEST_ROUTES: readonly Route[] = [
-  { path: '/events', method: 'POST', iam: false },
-  { path: '/batch', method: 'POST', iam: false },
-  { path: '/webhooks/bamboohr', method: 'POST', iam: false },
-  { path: '/events', method: 'GET', iam: true },
-  { path: '/events/{id}', method: 'GET', iam: true },
-  { path: '/forget', method: 'POST', iam: true },
-  { path: '/healthz', method: 'GET', iam: false },
-];
+export const INGEST_ROUTES: readonly Route[] = ROUTE_TABLE.map(({ path, method, auth }) => ({
+  path,
+  method,
+  auth,
+  iam: auth === 'operator',
+}));
 
 /** The stage's method settings key of a route: `/events/{id}` GET → `/events/{id}/GET`. */
 const methodKey = (route: Route) => `${route.path}/${route.method}`;
@@ -150,10 +150,7 @@ export class IngestApi extends Construct {
       if (route.iam) {
         Validations.of(method).acknowledge({ id: 'AwsSolutions-COG4', reason: IAM_NOT_COGNITO });
       } else {
-        acknowledgeOpenMethod(
-          method,
-          route.path === '/healthz' ? HEALTH_CHECK_OPEN : UNAUTHENTICATED_AT_GATEWAY,
-        );
+        acknowledgeOpenMethod(method, route.auth === 'none' ? HEALTH_CHECK_OPEN : UNAUTHENTICATED_AT_GATEWAY);
       }
     }
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');

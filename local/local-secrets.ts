@@ -1,26 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { credentialRules, type LocalConfig } from '../functions/commons/settings';
 import type { IngestCredentials } from '../functions/core/ingest/authenticate';
-import {
-  bamboohrWebhookKeyProblem,
-  MIN_INGEST_TOKEN_LENGTH,
-  webhookSecretProblem,
-} from '../functions/core/ingest/credential-rules';
-import type { LocalConfig } from './config';
 import { ensurePrivateDir, ensurePrivateFile } from './private-files';
 
 type StoredSecrets = { webhookSecret: string; ingestToken: string; bamboohrWebhookKey: string };
 
-/** The same rules as the environment's (config.ts), for values kept in secrets.json by hand or by an older version. */
-const STORED_SECRET_RULES: Record<keyof StoredSecrets, (value: string) => string | undefined> = {
-  webhookSecret: webhookSecretProblem,
-  ingestToken: (value) =>
-    value.length < MIN_INGEST_TOKEN_LENGTH
-      ? `must be at least ${MIN_INGEST_TOKEN_LENGTH} characters`
-      : undefined,
-  bamboohrWebhookKey: bamboohrWebhookKeyProblem,
-};
+/** The same rules as the environment's (settings.ts), for values kept in secrets.json by hand or by an older version. */
+const STORED_SECRET_RULES = {
+  webhookSecret: credentialRules.webhookSecret,
+  ingestToken: credentialRules.ingestToken,
+  bamboohrWebhookKey: credentialRules.bamboohrWebhookKey,
+} satisfies Record<keyof StoredSecrets, unknown>;
 
 export const SECRETS_FILE = 'secrets.json';
 
@@ -38,7 +30,7 @@ export function loadLocalSecrets(config: LocalConfig): {
   const value = (name: keyof StoredSecrets, fromEnv: string | undefined, make: () => string): string => {
     if (fromEnv) return fromEnv;
     const kept = stored[name];
-    const problem = kept ? STORED_SECRET_RULES[name](kept) : undefined;
+    const problem = kept ? STORED_SECRET_RULES[name].safeParse(kept).error?.issues[0]?.message : undefined;
     if (problem !== undefined) {
       // Names the field and the file, never the value.
       throw new Error(`${path}: ${name} ${problem}; remove it from the file to have a strong one generated`);

@@ -1,7 +1,8 @@
 import { relative } from 'node:path';
+import { loadLocalConfig } from '../functions/commons/settings';
 import { ValidationError } from '../functions/core/events/validation-issues';
 import { describePolicy } from '../functions/core/policy/policy';
-import { loadLocalConfig } from './config';
+import { LOCAL_ROUTES } from './admin-routes';
 import { SECRETS_FILE } from './local-secrets';
 import { type Runtime, startRuntime } from './runtime';
 
@@ -29,7 +30,11 @@ function printBanner(runtime: Runtime, config: ReturnType<typeof loadLocalConfig
   const dataDir = relative(process.cwd(), config.DATA_DIR) || '.';
   const lines = [
     'HR → TrueFoundry provisioning: local runtime',
-    `  listening    ${runtime.url}   (POST /events, POST /batch, POST /webhooks/bamboohr, GET /events/{id}, GET /healthz)`,
+    `  listening    ${runtime.url}`,
+    ...LOCAL_ROUTES.map(
+      (r, i) =>
+        `  ${(i === 0 ? 'routes' : '').padEnd(13)}${`${r.method} ${r.path}`.padEnd(24)} ${r.description}`,
+    ),
     runtime.sandbox
       ? `  TrueFoundry  sandbox mode: TFY_BASE_URL is not set, so calls go to the built-in sandbox at ${runtime.sandbox.url} (its users live in memory)`
       : `  TrueFoundry  ${config.TFY_BASE_URL}`,

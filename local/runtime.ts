@@ -1,34 +1,31 @@
 import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { buildEngineDeps, buildIngestDeps } from '../functions/commons/build-deps';
+import type { LocalConfig } from '../functions/commons/settings';
 import {
   createSqliteStateStore,
   purgeExpired,
   releaseAbandonedClaims,
 } from '../functions/core/adapters/sqlite';
+import { SqliteEventQueue } from '../functions/core/adapters/sqlite/sqlite-event-queue';
 import { SqliteWebhookIds } from '../functions/core/adapters/sqlite/sqlite-webhook-ids';
-import type { ConvergenceConfig } from '../functions/core/engine/converge-event';
-import { handleEventMessage } from '../functions/core/engine/handle-event-message';
 import type { Log, StateStore } from '../functions/core/engine/ports';
 import { admit } from '../functions/core/ingest/admission';
 import type { IngestCredentials } from '../functions/core/ingest/authenticate';
 import { createIngestApp, ingestRouteAccess } from '../functions/core/ingest/ingest-app';
-import { powertoolsLog } from '../functions/core/observability/log';
 import { compilePolicy, type Policy } from '../functions/core/policy/policy';
 import { resolvePolicy } from '../functions/core/policy/policy-file';
-import { forgetPerson } from '../functions/core/privacy/forget-person';
+import { powertoolsLog } from '../functions/core/privacy/redact';
 import { loadRoleMapping, type RoleMapping } from '../functions/core/roles/role-mapping';
-import { CredentialedUsersApiProvider } from '../functions/core/truefoundry/client-provider';
 import { RateLimiter } from '../functions/core/truefoundry/rate-limiter';
 import { type Sandbox, startSandbox } from '../sandbox';
 import { adminRouteAccess, handleAdmin } from './admin-routes';
-import type { LocalConfig } from './config';
 import { lockDataDir } from './data-dir-lock';
 import { type LocalDatabase, openLocalDatabase } from './database';
 import { listen } from './http-server';
 import { loadLocalSecrets, SECRETS_FILE } from './local-secrets';
 import { ensurePrivateDir, ensurePrivateFile, octal, type Tightened } from './private-files';
-import { SqliteEventQueue } from './sqlite-event-queue';
 import { WorkerPool } from './worker-pool';
 
 export const DEFAULT_ROLE_MAPPING_FILE = 'config/role-mapping.json';
@@ -78,53 +75,32 @@ export async function startRuntime(config: LocalConfig, log: Log = loggerFor(con
   const tenant = sandbox
     ? { baseUrl: sandbox.url, apiKey: sandbox.apiKey }
     : { baseUrl: config.TFY_BASE_URL ?? '', apiKey: config.TFY_API_KEY ?? '' };
-  const api = new CredentialedUsersApiProvider(async () => tenant, {
-    timeoutMs: config.TFY_TIMEOUT_MS,
-    rateLimiter: new RateLimiter({ requestsPerSecond: config.TFY_RATE_LIMIT_RPS }),
-  });
-  const convergence: ConvergenceConfig = {
-    provisionMode: config.TFY_PROVISION_MODE,
-    ...(config.TFY_ACCEPT_INVITE_URL ? { acceptInviteUrl: config.TFY_ACCEPT_INVITE_URL } : {}),
-    ...(config.TFY_TENANT_NAME ? { tenantName: config.TFY_TENANT_NAME } : {}),
-    deleteAfterOffboard: config.TFY_DELETE_AFTER_OFFBOARD,
-    roleMapping,
-    policy,
-    // Longer than one step can take with the client's retries, shorter than the visibility timeout.
-    leaseMs: Math.min(config.VISIBILITY_TIMEOUT_SECONDS * 1000, config.TFY_TIMEOUT_MS * 5),
-    notVisibleRetryMs: 2_000,
-    unknownCreateBoundMs: config.UNKNOWN_CREATE_BOUND_SECONDS * 1000,
-  };
-
   const workers = new WorkerPool(queue, {
     concurrency: config.WORKER_CONCURRENCY,
-    handle: (message) =>
-      handleEventMessage(message, {
-        store,
-        api,
-        config: convergence,
-        log,
-        maxAttempts: config.MAX_ATTEMPTS,
-        maxReceiveCount: config.MAX_RECEIVE_COUNT,
-      }),
-    onBuried: (letter) => markBuried(store, letter.eventId, letter.reason),
+    deps: buildEngineDeps(config, {
+      store,
+      trueFoundryCredentials: async () => tenant,
+      rateLimiter: (rate) => new RateLimiter(rate),
+      roleMapping,
+      policy,
+      log,
+      visibilityTimeoutMs: config.VISIBILITY_TIMEOUT_SECONDS * 1000,
+    }),
     log,
   });
 
-  const ingest = createIngestApp({
-    store: store.events,
-    queue,
-    credentials: async () => credentials,
-    webhookIds: new SqliteWebhookIds(db),
-    // The person's queued messages and dead letters go too, before their records (privacy/forget-person.ts).
-    forget: (target, by) => forgetPerson(target, by, { store, queue, log }),
-    policy,
-    bamboohr: {
-      ...(config.BAMBOOHR_COMPANY_DOMAIN ? { companyDomain: config.BAMBOOHR_COMPANY_DOMAIN } : {}),
-      ...(config.BAMBOOHR_BASE_URL ? { apiBaseUrl: config.BAMBOOHR_BASE_URL } : {}),
-      ...(config.BAMBOOHR_FIELD_LABELS ? { labels: config.BAMBOOHR_FIELD_LABELS } : {}),
-    },
-    log,
-  });
+  const ingest = createIngestApp(
+    buildIngestDeps(config, {
+      store,
+      queue,
+      // The person's queued messages and dead letters go too, before their records (privacy/forget-person.ts).
+      personQueue: queue,
+      credentials: async () => credentials,
+      webhookIds: new SqliteWebhookIds(db),
+      policy,
+      log,
+    }),
+  );
   const admin = {
     queue,
     events: store.events,
@@ -177,13 +153,6 @@ export async function startRuntime(config: LocalConfig, log: Log = loggerFor(con
       await sandbox?.close();
     },
   };
-}
-
-async function markBuried(store: StateStore, eventId: string, reason: string): Promise<void> {
-  const record = await store.events.get(eventId);
-  if (record && record.status !== 'succeeded' && record.status !== 'superseded') {
-    await store.events.finish(eventId, { status: 'failed', at: new Date().toISOString(), error: reason });
-  }
 }
 
 function readRoleMapping(path: string): RoleMapping {

@@ -1,12 +1,20 @@
-import type { EventMessage, MessageVerdict } from '../functions/core/engine/handle-event-message';
+import type {
+  DeadLetter,
+  ReceivedMessage,
+  SqliteEventQueue,
+} from '../functions/core/adapters/sqlite/sqlite-event-queue';
 import type { Log } from '../functions/core/engine/ports';
-import type { DeadLetter, ReceivedMessage, SqliteEventQueue } from './sqlite-event-queue';
+import {
+  type ConsumerDeps,
+  type ConsumerQueue,
+  consumeMessage,
+  failBuriedEvent,
+} from '../functions/core/queue/consume-message';
 
 export type WorkerPoolOptions = {
   concurrency: number;
-  handle: (message: EventMessage) => Promise<MessageVerdict>;
-  /** A message buried by the queue itself (delivery budget spent, e.g. it kept crashing the worker). */
-  onBuried: (letter: DeadLetter) => Promise<void>;
+  /** The engine's deps, which consumeMessage runs each message with. */
+  deps: ConsumerDeps;
   log: Log;
   /** Back-off when handling throws (the state store itself failed). */
   errorRetryMs?: number;
@@ -14,17 +22,21 @@ export type WorkerPoolOptions = {
 
 /**
  * The local counterpart of the SQS event source mapping: keeps up to `concurrency` events in progress,
- * at most one per employee (the queue hands out one message per group), and applies each verdict.
+ * at most one per employee (the queue hands out one message per group), and has the consumer
+ * (core/queue/consume-message.ts) apply each verdict to the queue.
  */
 export class WorkerPool {
   private running = false;
   private loop: Promise<void> | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly consumer: ConsumerQueue<ReceivedMessage>;
 
   constructor(
     private readonly queue: SqliteEventQueue,
     private readonly options: WorkerPoolOptions,
-  ) {}
+  ) {
+    this.consumer = consumerQueueOf(queue);
+  }
 
   start(): void {
     if (this.running) return;
@@ -64,46 +76,31 @@ export class WorkerPool {
 
   private async process(message: ReceivedMessage): Promise<void> {
     try {
-      const verdict = await this.options.handle({
-        messageId: String(message.seq),
-        body: message.body,
-        receiveCount: message.receiveCount,
-      });
-      switch (verdict.action) {
-        case 'delete':
-          this.queue.delete(message);
-          this.options.log.info('event done', { eventId: message.eventId, status: verdict.outcome.status });
-          return;
-        case 'retry':
-          this.queue.retryLater(message, verdict.delayMs);
-          this.options.log.info('event retried later', {
-            eventId: message.eventId,
-            delayMs: verdict.delayMs,
-            reason: verdict.reason,
-          });
-          return;
-        case 'dead-letter':
-          this.queue.deadLetter(message, verdict.reason);
-          this.options.log.warn('event dead-lettered', { eventId: message.eventId, reason: verdict.reason });
-          return;
-      }
-    } catch (error) {
-      this.options.log.error('handling an event failed; it will be retried', {
-        eventId: message.eventId,
-        error: error instanceof Error ? error.message : String(error),
-      });
+      await consumeMessage(message, this.consumer, this.options.deps);
+    } catch {
+      // Logged by the consumer; back after a pause rather than the whole visibility timeout.
       this.queue.retryLater(message, this.options.errorRetryMs ?? 5_000);
     }
   }
 
-  private async bury(letter: DeadLetter): Promise<void> {
-    try {
-      await this.options.onBuried(letter);
-    } catch (error) {
-      this.options.log.error('recording a dead letter failed', {
-        eventId: letter.eventId,
-        error: error instanceof Error ? error.message : String(error),
-      });
-    }
+  /** A message the queue buried by itself, its delivery budget spent (it kept crashing the worker). */
+  private bury(letter: DeadLetter): Promise<void> {
+    return failBuriedEvent(letter, { store: this.options.deps.store, log: this.options.log });
   }
+}
+
+/** The consumer's queue operations on the SQLite queue, whose operations are synchronous. */
+function consumerQueueOf(queue: SqliteEventQueue): ConsumerQueue<ReceivedMessage> {
+  return {
+    deliveryOf: (message) => ({
+      messageId: String(message.seq),
+      body: message.body,
+      receiveCount: message.receiveCount,
+    }),
+    delete: async (message) => queue.delete(message),
+    deadLetter: async (message, reason) => {
+      queue.deadLetter(message, reason);
+    },
+    retryLater: async (message, delayMs) => queue.retryLater(message, delayMs),
+  };
 }

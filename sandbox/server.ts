@@ -11,7 +11,7 @@ import {
   userPermissionsPath,
   userResourcesPath,
   userTeamsPath,
-} from '../functions/core/truefoundry/paths';
+} from '../functions/core/truefoundry/api-contract';
 import {
   FaultInjector,
   type FaultSettings,

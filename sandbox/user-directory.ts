@@ -6,7 +6,7 @@ import type {
   User,
   UserResource,
   UserTeam,
-} from '../functions/core/truefoundry/types';
+} from '../functions/core/truefoundry/api-contract';
 
 /** The behaviour of each users API endpoint over an in-memory table. No HTTP here, so it is unit-testable. */
 

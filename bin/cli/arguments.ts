@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { CliError } from './cli-error';
+import { CliError } from './cli-io';
 
 /** Options every command takes: where the API is and how to reach it. */
 export const GLOBAL_OPTIONS = {

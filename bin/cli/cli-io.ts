@@ -1,8 +1,7 @@
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { SignatureV4Init } from '@smithy/signature-v4';
-import { printableLines } from './format/printable';
-
-/** Where the CLI writes: process.stdout/stderr in real use, string buffers in tests. */
-export type CliOutput = { write(text: string): unknown; isTTY?: boolean; columns?: number };
+import type { CliOutput } from './output';
 
 /** What credentials the SigV4 signer takes: fixed keys or a provider such as the default chain. */
 export type AwsCredentials = SignatureV4Init['credentials'];
@@ -34,10 +33,44 @@ export function contextOf(io: CliIo): CliContext {
   };
 }
 
+/** Exit codes: 0 all good, 1 the command could not do its job, 2 it did but some rows were rejected. */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_REJECTED_ROWS = 2;
+
 /**
- * Writes whole lines, so commands never forget the newline, with every control and invisible character
- * in them escaped (format/printable.ts): nothing from the server reaches the terminal raw.
+ * A failure the operator can act on. The message says what went wrong and what to do next; it is printed
+ * as is, without a stack trace.
  */
-export const writeLines = (out: CliOutput, lines: readonly string[]): void => {
-  if (lines.length > 0) out.write(`${lines.map(printableLines).join('\n')}\n`);
-};
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT_FAILURE,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+/** A file named on the command line, read whole; a failure names the file and says why in words. */
+export async function readInputFile(
+  name: string,
+  cwd: string,
+): Promise<{ path: string; bytes: Buffer; mtimeMs: number }> {
+  const path = resolve(cwd, name);
+  try {
+    const stats = await stat(path);
+    if (stats.isDirectory()) throw new CliError(`${name} is a directory; name a file`);
+    return { path, bytes: await readFile(path), mtimeMs: stats.mtimeMs };
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(`cannot read ${name}: ${reasonOf(error)}`);
+  }
+}
+
+function reasonOf(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return error instanceof Error ? error.message : String(error);
+}

@@ -5,7 +5,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { type EventStore, isTerminal } from '../core/engine/ports';
-import { eventIdOf } from './sqs-record';
+import { eventIdOf } from '../core/queue/event-queue';
 
 /** What one sweep found. */
 export type SweepReport = { seen: number; reconciled: string[] };

@@ -1,32 +1,23 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { z } from 'zod';
+import { credentialRules } from '../commons/settings';
 import type { IngestCredentials } from '../core/ingest/authenticate';
-import {
-  bamboohrWebhookKeyProblem,
-  checkedWith,
-  MIN_INGEST_TOKEN_LENGTH,
-  webhookSecretProblem,
-} from '../core/ingest/credential-rules';
-import { trueFoundryBaseUrlProblem } from '../core/truefoundry/base-url';
-import type { TrueFoundryCredentials } from '../core/truefoundry/client-provider';
+import type { TrueFoundryCredentials } from '../core/truefoundry/credentials';
 
 /** Secrets are cached this long per instance; a 401 from TrueFoundry forces a fresh read. */
 const MAX_AGE_SECONDS = 300;
 
 const trueFoundrySecret = z.object({
   // https only (http to loopback, for tests): the API key travels with every call.
-  baseUrl: checkedWith(trueFoundryBaseUrlProblem),
+  baseUrl: credentialRules.trueFoundryBaseUrl,
   apiKey: z.string().min(1, { error: 'apiKey must be set' }),
 });
 
-// The same strength rules as the local runtime's environment (credential-rules.ts).
+// The same strength rules as the local runtime's environment (settings.ts).
 const ingestSecret = z.object({
-  webhookSecret: checkedWith(webhookSecretProblem).optional(),
-  ingestToken: z
-    .string()
-    .min(MIN_INGEST_TOKEN_LENGTH, { error: `must be at least ${MIN_INGEST_TOKEN_LENGTH} characters` })
-    .optional(),
-  bamboohrWebhookKey: checkedWith(bamboohrWebhookKeyProblem).optional(),
+  webhookSecret: credentialRules.webhookSecret.optional(),
+  ingestToken: credentialRules.ingestToken.optional(),
+  bamboohrWebhookKey: credentialRules.bamboohrWebhookKey.optional(),
   bamboohrApiKey: z.string().min(1).optional(),
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { chunkBatch, chunkBody } from '../../bin/cli/batch/batch-chunks';
-import { readBatchFile } from '../../bin/cli/batch/read-batch-file';
-import { parseCsvBatch, parseNdjsonBatch } from '../../functions/core/ingest/batch/parse-batch';
+import { chunkBatch, chunkBody, readBatchFile } from '../../bin/cli/batch/batch-file';
+import { parseCsvBatch } from '../../functions/core/ingest/csv';
+import { parseNdjsonBatch } from '../../functions/core/ingest/ndjson';
 
 const RECEIVED = { receivedAt: '2026-11-29T09:00:00Z', batchId: 'b1' };
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { printable, printableLines } from '../../bin/cli/format/printable';
-import { formatTable } from '../../bin/cli/format/table';
+import { formatTable, printable, printableLines } from '../../bin/cli/output';
 import { runCapturing } from './support/cli-harness';
 
 const ESC = '\u001b';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INVITE_PATH } from '../../functions/core/truefoundry/paths';
+import { INVITE_PATH } from '../../functions/core/truefoundry/api-contract';
 import { type Sandbox, startSandbox } from '../../sandbox';
 import {
   api,

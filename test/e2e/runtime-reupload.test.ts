@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCsvBatch } from '../../functions/core/ingest/batch/parse-batch';
+import { parseCsvBatch } from '../../functions/core/ingest/csv';
 import { type Sandbox, startSandbox } from '../../sandbox';
 import {
   api,

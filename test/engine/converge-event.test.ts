@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ConvergenceConfig } from '../../functions/core/engine/converge-event';
 import type { Sandbox } from '../../sandbox';
 import { callsOf, engineFor, event } from '../support/engine-harness';
@@ -19,6 +19,12 @@ type Case = {
 const ada = 'ada@example.com';
 const active = (sandbox: Sandbox, roles = ['tenant-member']) => sandbox.seedUser({ email: ada, roles });
 const userOf = (sandbox: Sandbox, email = ada) => sandbox.users().find((u) => u.email === email);
+/** Until the sandbox shows a user it created behind a visibility delay: its own clock decides, not a sleep. */
+const untilVisible = (sandbox: Sandbox, email = ada) =>
+  vi.waitFor(
+    () => expect(Date.parse(userOf(sandbox, email)?.visibleAt ?? '')).toBeLessThanOrEqual(Date.now()),
+    { timeout: 5_000, interval: 10 },
+  );
 
 const cases: Case[] = [
   {
@@ -199,7 +205,7 @@ describe('convergeEvent: exactly once in effect', () => {
     const first = await engine.run(hire);
     expect(first).toMatchObject({ status: 'retry', reason: expect.stringContaining('not visible yet') });
     expect((await engine.store.events.get(hire.id))?.status).toBe('queued');
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    await untilVisible(sandbox);
     expect(await engine.run(hire)).toMatchObject({ status: 'succeeded' });
     expect(callsOf(sandbox)).toEqual([
       'GET /',
@@ -224,7 +230,7 @@ describe('convergeEvent: exactly once in effect', () => {
     sandbox.clearCalls();
     const hire = event('hire', ada, { roles: ['tenant-admin'] });
     expect((await engine.run(hire)).status).toBe('retry');
-    await new Promise((resolve) => setTimeout(resolve, 650));
+    await untilVisible(sandbox);
     expect((await engine.run(hire)).status).toBe('succeeded');
     expect(callsOf(sandbox).filter((c) => c.startsWith('POST'))).toEqual(['POST /invite → 409']);
     expect(sandbox.emailsSent()).toHaveLength(1);
@@ -237,7 +243,6 @@ describe('convergeEvent: exactly once in effect', () => {
     const engine = engineFor(sandbox);
     const hire = event('hire', ada, { roles: ['tenant-admin'] });
     const r = await engine.run(hire);
-    console.log(callsOf(sandbox), r);
     expect(r.status).toBe('retry');
     expect((await engine.run(hire)).status).toBe('succeeded');
     expect(callsOf(sandbox)).toEqual(['GET /', 'POST /register → dropped', 'GET /', 'PATCH /roles']);

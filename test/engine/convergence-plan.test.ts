@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type ObservedUser, observe, planConvergence } from '../../functions/core/engine/convergence-plan';
-import type { DesiredState } from '../../functions/core/engine/desired-state';
+import {
+  type DesiredState,
+  type ObservedUser,
+  observe,
+  planConvergence,
+} from '../../functions/core/engine/convergence-plan';
 
 const present = (
   roles: string[],

@@ -7,8 +7,8 @@ import type { ConvergenceDeps } from '../../functions/core/engine/converge-event
 import { handleEventMessage } from '../../functions/core/engine/handle-event-message';
 import type { StateStore } from '../../functions/core/engine/ports';
 import { type CanonicalEvent, parseCanonicalEvent } from '../../functions/core/events/canonical-event';
-import { CredentialedUsersApiProvider } from '../../functions/core/truefoundry/client-provider';
-import { INVITE_PATH, REGISTER_PATH } from '../../functions/core/truefoundry/paths';
+import { INVITE_PATH, REGISTER_PATH } from '../../functions/core/truefoundry/api-contract';
+import { CredentialedUsersApiProvider } from '../../functions/core/truefoundry/credentials';
 import { openLocalDatabase } from '../../local/database';
 import type { Sandbox } from '../../sandbox';
 import { Crash, CrashSwitch, crashingApi, crashingStore } from '../support/crash-switch';

@@ -3,7 +3,7 @@ import type { ConvergenceConfig } from '../../functions/core/engine/converge-eve
 import { convergeEvent } from '../../functions/core/engine/converge-event';
 import type { StateStore } from '../../functions/core/engine/ports';
 import { type CanonicalEvent, parseCanonicalEvent } from '../../functions/core/events/canonical-event';
-import { INVITE_PATH } from '../../functions/core/truefoundry/paths';
+import { INVITE_PATH } from '../../functions/core/truefoundry/api-contract';
 import type { Sandbox } from '../../sandbox';
 import { callsOf, engineFor } from '../support/engine-harness';
 import { useSandbox } from '../support/sandbox';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseCanonicalEvent } from '../../functions/core/events/canonical-event';
-import { employeeKeyOf } from '../../functions/core/events/employee-key';
+import { employeeKeyOf } from '../../functions/core/events/identity';
 
 const valid = {
   id: 'evt-1',

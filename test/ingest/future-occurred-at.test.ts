@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { IngestRequest } from '../../functions/core/ingest/http';
-import { futureOccurredAtIssue, MAX_CLOCK_SKEW_MS } from '../../functions/core/ingest/occurred-at-bound';
+import { futureOccurredAtIssue, MAX_CLOCK_SKEW_MS } from '../../functions/core/ingest/sender-rules';
 import {
   BAMBOOHR_KEY,
   bamboohrSigned,

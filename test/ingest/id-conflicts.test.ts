@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { EventRecord } from '../../functions/core/engine/ports';
 import { parseCanonicalEvent } from '../../functions/core/events/canonical-event';
-import { mapBambooHrWebhook } from '../../functions/core/ingest/bamboohr/map-webhook';
-import { idConflictCheck, sourceFamily, stableJson } from '../../functions/core/ingest/id-conflicts';
+import { idConflictCheck, sourceFamily, stableJson } from '../../functions/core/ingest/accept-events';
+import { mapBambooHrWebhook } from '../../functions/core/ingest/bamboohr/webhook';
 import {
   BAMBOOHR_KEY,
   bamboohrSigned,

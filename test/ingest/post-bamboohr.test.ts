@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BambooHrApiError } from '../../functions/core/ingest/bamboohr/bamboohr-api-error';
-import type { BambooHrDirectory } from '../../functions/core/ingest/bamboohr/bamboohr-directory';
+import { BambooHrApiError, type BambooHrDirectory } from '../../functions/core/ingest/bamboohr/directory';
 import {
   BAMBOOHR_KEY,
   bamboohrSigned,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DERIVED_ID_PREFIXES, reservedIdIssue } from '../../functions/core/ingest/reserved-ids';
+import { DERIVED_ID_PREFIXES, reservedIdIssue } from '../../functions/core/ingest/sender-rules';
 import { bearer, hireEvent, ingestFor, jsonRequest } from '../support/ingest-harness';
 import { expectNoSecretsInResponses, expectNothingRecorded, sentIds } from './ingest-assertions';
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadLocalConfig } from '../../local/config';
+import { loadLocalConfig } from '../../functions/commons/settings';
 import { lockDataDir } from '../../local/data-dir-lock';
 import { loadLocalSecrets, readLocalIngestToken } from '../../local/local-secrets';
 

@@ -2,14 +2,14 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadLocalConfig } from '../../functions/commons/settings';
+import { SqliteEventQueue } from '../../functions/core/adapters/sqlite/sqlite-event-queue';
 import { type Log, silentLog } from '../../functions/core/engine/ports';
 import { coversMessage } from '../../functions/core/privacy/forget-person';
 import type { OutgoingMessage } from '../../functions/core/queue/event-queue';
-import { loadLocalConfig } from '../../local/config';
 import { openLocalDatabase } from '../../local/database';
 import { SECRETS_FILE } from '../../local/local-secrets';
 import { type Runtime, startRuntime } from '../../local/runtime';
-import { SqliteEventQueue } from '../../local/sqlite-event-queue';
 
 const dirs: string[] = [];
 const closers: (() => unknown)[] = [];

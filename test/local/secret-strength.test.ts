@@ -2,11 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  bamboohrWebhookKeyProblem,
-  webhookSecretProblem,
-} from '../../functions/core/ingest/credential-rules';
-import { loadLocalConfig } from '../../local/config';
+import { loadLocalConfig } from '../../functions/commons/settings';
+import { bamboohrWebhookKeyProblem, webhookSecretProblem } from '../../functions/core/ingest/authenticate';
 import { loadLocalSecrets } from '../../local/local-secrets';
 
 const ONE_BYTE_SECRET = `whsec_${Buffer.from('k').toString('base64')}`;

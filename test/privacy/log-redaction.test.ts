@@ -3,8 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryStateStore } from '../../functions/core/adapters/memory';
 import { handleEventMessage } from '../../functions/core/engine/handle-event-message';
 import type { UsersApi, UsersApiProvider } from '../../functions/core/engine/ports';
-import { powertoolsLog } from '../../functions/core/observability/log';
-import { emailDigest, redactEmails } from '../../functions/core/privacy/redact';
+import { emailDigest, powertoolsLog, redactEmails } from '../../functions/core/privacy/redact';
 import { errorForStatus } from '../../functions/core/truefoundry/errors';
 import { event, testConfig } from '../support/engine-harness';
 

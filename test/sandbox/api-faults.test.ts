@@ -1,7 +1,12 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { REGISTER_PATH, ROLES_PATH, USERS_PATH, userPath } from '../../functions/core/truefoundry/paths';
-import type { ErrorBody, ListUsersResponse } from '../../functions/core/truefoundry/types';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
+import {
+  type ErrorBody,
+  type ListUsersResponse,
+  REGISTER_PATH,
+  ROLES_PATH,
+  USERS_PATH,
+  userPath,
+} from '../../functions/core/truefoundry/api-contract';
 import { type Sandbox, startSandbox } from '../../sandbox';
 import { call, register } from './http';
 
@@ -20,6 +25,12 @@ const timed = async <T>(action: () => Promise<T>): Promise<number> => {
 
 const list = () => call<ListUsersResponse>(sandbox, 'GET', USERS_PATH);
 
+/**
+ * A latency longer than any test may run. Whether a request was held is told by whether it is answered at
+ * all, not by a stopwatch: a held one outlasts the test's timeout, however loaded the machine.
+ */
+const LONGER_THAN_ANY_TEST_MS = 10 * 60_000;
+
 /** Resolves to the network error fetch raised, or fails the test when an answer came back. */
 const networkError = async (request: Promise<unknown>): Promise<Error> => {
   const error = await request.then(
@@ -34,8 +45,10 @@ describe('latency', () => {
   it('adds a fixed latency to every API request', async () => {
     sandbox.setFaults({ latencyMs: 150 });
     expect(await timed(list)).toBeGreaterThanOrEqual(145);
+    sandbox.setFaults({ latencyMs: LONGER_THAN_ANY_TEST_MS });
     sandbox.setFaults({});
-    expect(await timed(list)).toBeLessThan(100);
+    // Answered at all: clearing the faults took even that latency away.
+    expect((await list()).status).toBe(200);
   });
 
   it('adds a latency drawn from a range', async () => {
@@ -45,13 +58,25 @@ describe('latency', () => {
   });
 
   it('never delays the observation routes', async () => {
-    sandbox.setFaults({ latencyMs: 300 });
-    expect(await timed(() => fetch(`${sandbox.url}/__sandbox/users`))).toBeLessThan(200);
+    sandbox.setFaults({ latencyMs: LONGER_THAN_ANY_TEST_MS });
+    expect((await fetch(`${sandbox.url}/__sandbox/users`)).status).toBe(200);
   });
 });
 
 describe('rate limit', () => {
+  /**
+   * The bucket refills on the sandbox's clock, performance.now(): stood still for the test, and moved on by
+   * hand, so a slow machine can neither refill it early nor keep it empty.
+   */
+  const standStillTheBucketClock = () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
+  };
+
   it('answers 429 with Retry-After once the bucket is empty, before auth and without effect, then refills', async () => {
+    standStillTheBucketClock();
     sandbox.setFaults({ rateLimit: { rps: 4, burst: 3, retryAfterSeconds: 2 } });
     const statuses = [];
     for (let attempt = 0; attempt < 3; attempt += 1) statuses.push((await list()).status);
@@ -64,12 +89,13 @@ describe('rate limit', () => {
     expect(wrongKey.status).toBe(429);
     expect(sandbox.users()).toEqual([]);
 
-    await sleep(300);
+    vi.advanceTimersByTime(300);
     expect((await register(sandbox, 'ann@x.com')).status).toBe(200);
     expect(sandbox.calls().map((record) => record.status)).toEqual([200, 200, 200, 429, 429, 200]);
   });
 
   it('defaults Retry-After to 1 second', async () => {
+    standStillTheBucketClock();
     sandbox.setFaults({ rateLimit: { rps: 1 } });
     await list();
     const limited = await list();
@@ -148,7 +174,11 @@ describe('visibility delay', () => {
     expect((await register(sandbox, 'ann@x.com')).status).toBe(409);
     expect((await register(sandbox, 'ann@x.com', { skipIfUserExists: true })).status).toBe(200);
 
-    await sleep(450);
+    // Until the sandbox's own clock passes the moment the user becomes visible.
+    await vi.waitFor(
+      () => expect(Date.parse(sandbox.users()[0]!.visibleAt)).toBeLessThanOrEqual(Date.now()),
+      { timeout: 5_000, interval: 10 },
+    );
     expect((await list()).body.data.map((user) => user.email)).toEqual(['ann@x.com']);
     expect((await call(sandbox, 'GET', userPath(id))).status).toBe(200);
     expect((await call(sandbox, 'PATCH', ROLES_PATH, { body: roles })).status).toBe(200);
@@ -211,7 +241,13 @@ describe('scripted faults', () => {
     sandbox.setFaults({ scripted: [{ path: `/${REGISTER_PATH}`, delayMs: 200 }] });
     expect(await timed(() => register(sandbox, 'ann@x.com'))).toBeGreaterThanOrEqual(195);
     expect(sandbox.users()).toHaveLength(1);
-    expect(await timed(() => register(sandbox, 'bob@x.com'))).toBeLessThan(150);
+    // Only the request the script takes is held: while it holds one past the test's end, the next is answered.
+    sandbox.setFaults({ scripted: [{ path: `/${REGISTER_PATH}`, delayMs: LONGER_THAN_ANY_TEST_MS }] });
+    // Never answered: closing the sandbox after the last test ends it.
+    void register(sandbox, 'cy@x.com').catch(() => undefined);
+    await vi.waitFor(() => expect(sandbox.calls()).toHaveLength(2), { interval: 5 });
+    expect((await register(sandbox, 'bob@x.com')).status).toBe(200);
+    expect(sandbox.calls().map((record) => record.status)).toEqual([200, 0, 200]);
   });
 
   it('with afterEffect, performs the operation and still answers the scripted status', async () => {

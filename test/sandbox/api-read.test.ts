@@ -1,18 +1,16 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  type ErrorBody,
+  type ListUsersResponse,
   ROLES_PATH,
+  type SubjectPermission,
   USERS_PATH,
+  type User,
   userPath,
   userPermissionsPath,
   userResourcesPath,
   userTeamsPath,
-} from '../../functions/core/truefoundry/paths';
-import type {
-  ErrorBody,
-  ListUsersResponse,
-  SubjectPermission,
-  User,
-} from '../../functions/core/truefoundry/types';
+} from '../../functions/core/truefoundry/api-contract';
 import { type Sandbox, startSandbox } from '../../sandbox';
 import { TEAM_MEMBER_ROLE } from '../../sandbox/user-directory';
 import { call } from './http';

@@ -3,12 +3,12 @@ import {
   ACTIVATE_PATH,
   CHANGE_PASSWORD_PATH,
   DEACTIVATE_PATH,
+  type ErrorBody,
   INVITE_PATH,
   REGISTER_PATH,
   ROLES_PATH,
   USERS_PATH,
-} from '../../functions/core/truefoundry/paths';
-import type { ErrorBody } from '../../functions/core/truefoundry/types';
+} from '../../functions/core/truefoundry/api-contract';
 import { type Sandbox, startSandbox } from '../../sandbox';
 import { call, register } from './http';
 

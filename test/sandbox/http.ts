@@ -1,4 +1,4 @@
-import { REGISTER_PATH } from '../../functions/core/truefoundry/paths';
+import { REGISTER_PATH } from '../../functions/core/truefoundry/api-contract';
 import type { Sandbox } from '../../sandbox';
 
 /** Plain fetch against a started sandbox: the project's own client is deliberately not used here. */

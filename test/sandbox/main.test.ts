@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { USERS_PATH } from '../../functions/core/truefoundry/paths';
+import { USERS_PATH } from '../../functions/core/truefoundry/api-contract';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 

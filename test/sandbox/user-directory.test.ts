@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ListUsersResponse, User } from '../../functions/core/truefoundry/types';
+import type { ListUsersResponse, User } from '../../functions/core/truefoundry/api-contract';
 import { DEFAULT_KNOWN_ROLES, isValidEmail, UserDirectory } from '../../sandbox/user-directory';
 
 /** The endpoint behaviour without HTTP, on a clock the test moves by hand. */

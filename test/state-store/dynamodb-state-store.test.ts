@@ -8,7 +8,7 @@ import {
   StateStoreError,
   stepItemKey,
 } from '../../functions/core/adapters/dynamodb';
-import { MAX_STEP_ERROR_LENGTH, MAX_STORED_STEPS } from '../../functions/core/adapters/dynamodb/event-item';
+import { MAX_STEP_ERROR_LENGTH, MAX_STORED_STEPS } from '../../functions/core/engine/event-record';
 import type { StateStore } from '../../functions/core/engine/ports';
 import { forgetPerson } from '../../functions/core/privacy/forget-person';
 import { type LocalDynamoDb, startDynalite } from '../support/dynalite';

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { SharedRateLimiter, StateTable } from '../../functions/core/adapters/dynamodb';
 import { rateBucketKey } from '../../functions/core/adapters/dynamodb/shared-rate-limiter';
 import { startDynalite } from '../support/dynalite';
@@ -80,13 +80,20 @@ describe('SharedRateLimiter', () => {
     const a = new SharedRateLimiter(shared, options);
     const b = new SharedRateLimiter(new StateTable((await started).createClient(), shared.name), options);
     await a.acquire();
+    const pausedAt = Date.now();
     a.pauseFor(400);
-    // a writes its pause to the shared schedule at once; b must then wait it out too.
+    // a writes its pause to the shared schedule without awaiting it; b comes once it is there.
     const aNext = a.acquire();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const before = Date.now();
+    await vi.waitFor(
+      async () =>
+        expect(Number((await shared.get(rateBucketKey('truefoundry')))?.tat)).toBeGreaterThanOrEqual(
+          pausedAt + 400,
+        ),
+      { interval: 5 },
+    );
     await b.acquire();
-    expect(Date.now() - before).toBeGreaterThanOrEqual(250);
+    // From below only: the pause holds b back until it ends, however long the machine took to get here.
+    expect(Date.now() - pausedAt).toBeGreaterThanOrEqual(400 - 5);
     await aNext;
   });
 

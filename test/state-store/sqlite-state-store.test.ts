@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSqliteStateStore, purgeExpired } from '../../functions/core/adapters/sqlite';
 import {
   MAX_EVENT_TEXT_LENGTH,
   MAX_STEP_ERROR_LENGTH,
   MAX_STORED_STEPS,
-} from '../../functions/core/adapters/dynamodb/event-item';
-import { createSqliteStateStore, purgeExpired } from '../../functions/core/adapters/sqlite';
+} from '../../functions/core/engine/event-record';
 import type { StateStore } from '../../functions/core/engine/ports';
 import { type LocalDatabase, openLocalDatabase } from '../../local/database';
 import {

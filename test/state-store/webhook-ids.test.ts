@@ -5,7 +5,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StateTable, TTL_ATTRIBUTE, webhookIdItemKey } from '../../functions/core/adapters/dynamodb';
 import { DynamoDbWebhookIds } from '../../functions/core/adapters/dynamodb/dynamodb-webhook-ids';
-import { MemoryWebhookIds } from '../../functions/core/adapters/memory/memory-webhook-ids';
+import { MemoryWebhookIds } from '../../functions/core/adapters/memory';
 import { SqliteWebhookIds } from '../../functions/core/adapters/sqlite/sqlite-webhook-ids';
 import type { WebhookIdStore } from '../../functions/core/ingest/webhook-ids';
 import { openLocalDatabase } from '../../local/database';

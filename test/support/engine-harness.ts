@@ -10,7 +10,7 @@ import { loadRoleMapping } from '../../functions/core/roles/role-mapping';
 import {
   CredentialedUsersApiProvider,
   type CredentialsSource,
-} from '../../functions/core/truefoundry/client-provider';
+} from '../../functions/core/truefoundry/credentials';
 import type { Sandbox } from '../../sandbox';
 
 export const testRoleMapping = loadRoleMapping({

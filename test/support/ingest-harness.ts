@@ -1,7 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { createMemoryStateStore } from '../../functions/core/adapters/memory';
-import { MemoryWebhookIds } from '../../functions/core/adapters/memory/memory-webhook-ids';
+import { createMemoryStateStore, MemoryWebhookIds } from '../../functions/core/adapters/memory';
 import type { IngestCredentials } from '../../functions/core/ingest/authenticate';
 import type { IngestRequest } from '../../functions/core/ingest/http';
 import { createIngestApp } from '../../functions/core/ingest/ingest-app';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventRecord, EventStatus, StateStore, StepRecord } from '../../functions/core/engine/ports';
 import type { CanonicalEvent } from '../../functions/core/events/canonical-event';
-import { personKeyOf } from '../../functions/core/events/person-key';
+import { personKeyOf } from '../../functions/core/events/identity';
 import { forgetPerson, targetDigest } from '../../functions/core/privacy/forget-person';
 
 /** The clock a setup gives its store (`now`); the contract moves it to see expiries move. */

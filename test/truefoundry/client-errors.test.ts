@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  TrueFoundryUsersClient,
+  type TrueFoundryUsersClientOptions,
+} from '../../functions/core/truefoundry/client';
+import {
   InvalidUserRequestError,
   TrueFoundryAbortedError,
   TrueFoundryApiError,
@@ -14,9 +18,7 @@ import {
   TrueFoundryTimeoutError,
   TrueFoundryUnauthorizedError,
   TrueFoundryUnprocessableEntityError,
-  TrueFoundryUsersClient,
-  type TrueFoundryUsersClientOptions,
-} from '../../functions/core/truefoundry';
+} from '../../functions/core/truefoundry/errors';
 import type { Sandbox } from '../../sandbox';
 import { useSandbox } from '../support/sandbox';
 

@@ -1,11 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   type AttemptRecord,
-  RateLimiter,
-  TrueFoundryServerError,
   TrueFoundryUsersClient,
   type TrueFoundryUsersClientOptions,
-} from '../../functions/core/truefoundry';
+} from '../../functions/core/truefoundry/client';
+import { TrueFoundryServerError } from '../../functions/core/truefoundry/errors';
+import { RateLimiter } from '../../functions/core/truefoundry/rate-limiter';
 import type { Sandbox } from '../../sandbox';
 import { useSandbox } from '../support/sandbox';
 
@@ -89,9 +89,18 @@ describe('retries', () => {
     const sandbox = sandboxOf();
     sandbox.setFaults({ scripted: [{ status: 429, retryAfterSeconds: 1 }] });
     const limiter = new RateLimiter({ requestsPerSecond: 1000 });
-    const client = clientFor(sandbox, { rateLimiter: limiter });
+    let paused = false;
+    const pacer = {
+      acquire: (signal?: AbortSignal) => limiter.acquire(signal),
+      pauseFor: (ms: number) => {
+        paused = true;
+        limiter.pauseFor(ms);
+      },
+    };
+    const client = clientFor(sandbox, { rateLimiter: pacer });
     const first = client.list();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The other caller comes once the 429 has paused the limiter they share, however long that took.
+    await vi.waitFor(() => expect(paused).toBe(true), { interval: 5 });
     const second = client.list({ limit: 5 });
     await Promise.all([first, second]);
     const [rejected, ...later] = times(sandbox);
@@ -117,7 +126,8 @@ describe('client-side rate limiting', () => {
     await Promise.allSettled(Array.from({ length: 30 }, () => unpaced.list()));
     expect(sandbox.calls().filter((c) => c.status === 429).length).toBeGreaterThan(0);
 
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // A fresh limit starts with a full bucket: the paced client meets the same server limit afresh.
+    sandbox.setFaults({ rateLimit: { rps: 50, burst: 5 } });
     sandbox.clearCalls();
     const paced = clientFor(sandbox, { retry: { maxAttempts: 1 }, requestsPerSecond: 45 });
     await Promise.all(Array.from({ length: 30 }, () => paced.list()));

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TrueFoundryUsersClient, type UserResource, type UserTeam } from '../../functions/core/truefoundry';
+import type { UserResource, UserTeam } from '../../functions/core/truefoundry/api-contract';
+import { TrueFoundryUsersClient } from '../../functions/core/truefoundry/client';
 import { type Sandbox, startSandbox } from '../../sandbox';
 import { useSandbox } from '../support/sandbox';
 

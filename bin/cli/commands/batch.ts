@@ -1,19 +1,13 @@
 import { parseArgs } from 'node:util';
-import { MAX_BATCH_ROWS } from '../../../functions/core/ingest/limits';
+import { MAX_BATCH_ROWS } from '../../../functions/core/ingest/http';
 import { GLOBAL_OPTIONS, noMoreWords, parseCommandArgs, wholeNumber } from '../arguments';
-import { chunkBatch } from '../batch/batch-chunks';
-import { batchReport, rejectedRows } from '../batch/batch-report';
-import { ProgressBar } from '../batch/progress-bar';
-import { fileIdentity, ProgressFile } from '../batch/progress-state';
-import { readBatchFile } from '../batch/read-batch-file';
-import { resumeOrStart } from '../batch/resume-or-start';
-import { rowsRejectedByServerRules } from '../batch/strict-check';
-import { uploadChunks } from '../batch/upload-chunks';
-import { CliError, EXIT_OK, EXIT_REJECTED_ROWS } from '../cli-error';
-import { type CliContext, writeLines } from '../cli-io';
+import { chunkBatch, readBatchFile, rowsRejectedByServerRules } from '../batch/batch-file';
+import { batchReport, ProgressBar, rejectedRows } from '../batch/progress-report';
+import { fileIdentity, ProgressFile, resumeOrStart, uploadChunks } from '../batch/resumable-upload';
+import { type CliContext, CliError, EXIT_OK, EXIT_REJECTED_ROWS, readInputFile } from '../cli-io';
 import { ApiClient } from '../http/api-client';
-import { readInputFile } from '../read-input-file';
-import { resolveTarget } from '../target';
+import { resolveTarget } from '../http/target';
+import { writeLines } from '../output';
 
 const BATCH_OPTIONS = {
   ...GLOBAL_OPTIONS,

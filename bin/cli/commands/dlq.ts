@@ -1,14 +1,17 @@
 import { parseArgs } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { GLOBAL_OPTIONS, noMoreWords, parseCommandArgs, wholeNumber } from '../arguments';
-import { CliError, EXIT_OK } from '../cli-error';
-import { type CliContext, writeLines } from '../cli-io';
-import type { DeadLetterQueue, DeadLetterRow } from '../dlq/dead-letter-queue';
-import { LocalDeadLetterQueue, notLocal } from '../dlq/local-dead-letter-queue';
+import { type CliContext, CliError, EXIT_OK } from '../cli-io';
+import {
+  type DeadLetterQueue,
+  type DeadLetterRow,
+  LocalDeadLetterQueue,
+  notLocal,
+} from '../dlq/dead-letter-queue';
 import { SqsDeadLetterQueue } from '../dlq/sqs-dead-letter-queue';
-import { clip, formatTable } from '../format/table';
 import { ApiClient } from '../http/api-client';
-import { resolveTarget } from '../target';
+import { resolveTarget } from '../http/target';
+import { clip, formatTable, writeLines } from '../output';
 
 const DLQ_OPTIONS = {
   ...GLOBAL_OPTIONS,

@@ -1,13 +1,10 @@
 import { parseArgs } from 'node:util';
 import { EVENT_STATUSES } from '../../../functions/core/engine/ports';
-import type { EventPageAnswer, EventView } from '../api-types';
 import { GLOBAL_OPTIONS, noMoreWords, parseCommandArgs, wholeNumber } from '../arguments';
-import { CliError, EXIT_OK } from '../cli-error';
-import { type CliContext, writeLines } from '../cli-io';
-import { clip, formatTable } from '../format/table';
-import { ApiClient } from '../http/api-client';
-import { unexpectedAnswer } from '../http/problem';
-import { resolveTarget } from '../target';
+import { type CliContext, CliError, EXIT_OK } from '../cli-io';
+import { ApiClient, type EventPageAnswer, type EventView, unexpectedAnswer } from '../http/api-client';
+import { resolveTarget } from '../http/target';
+import { clip, formatTable, writeLines } from '../output';
 
 const EVENTS_OPTIONS = {
   ...GLOBAL_OPTIONS,

@@ -4,12 +4,11 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { ForgetAudit, ForgetSubject } from '../../../functions/core/engine/ports';
 import { coversMessage } from '../../../functions/core/privacy/forget-person';
 import { GLOBAL_OPTIONS, noMoreWords, parseCommandArgs } from '../arguments';
-import { CliError, EXIT_OK } from '../cli-error';
-import { type CliContext, writeLines } from '../cli-io';
+import { type CliContext, CliError, EXIT_OK } from '../cli-io';
 import { SqsDeadLetterQueue } from '../dlq/sqs-dead-letter-queue';
-import { ApiClient } from '../http/api-client';
-import { problemOf, unexpectedAnswer } from '../http/problem';
-import { resolveTarget } from '../target';
+import { ApiClient, problemOf, unexpectedAnswer } from '../http/api-client';
+import { resolveTarget } from '../http/target';
+import { writeLines } from '../output';
 
 const FORGET_OPTIONS = {
   ...GLOBAL_OPTIONS,
@@ -19,7 +18,7 @@ const FORGET_OPTIONS = {
   'dlq-url': { type: 'string' },
 } as const;
 
-/** What POST /forget answers (post-forget.ts). */
+/** What POST /forget answers (ingest/routes/operator.ts). */
 type ForgetAnswer = { forgotten: ForgetAudit; audit: string; match: Omit<ForgetSubject, 'emails'> };
 
 /**

@@ -1,15 +1,16 @@
 import { parseArgs } from 'node:util';
-import type { AcceptedEvent, PostEventsAnswer } from '../api-types';
 import { GLOBAL_OPTIONS, noMoreWords, parseCommandArgs } from '../arguments';
-import { CliError, EXIT_FAILURE, EXIT_OK } from '../cli-error';
-import { type CliContext, writeLines } from '../cli-io';
-import { ApiClient } from '../http/api-client';
-import { problemOf, unexpectedAnswer } from '../http/problem';
-import { readInputFile } from '../read-input-file';
-import { eventRequests } from '../send/event-requests';
-import { describeIssues } from '../send/issue-report';
-import { readEventsFile } from '../send/read-events-file';
-import { resolveTarget } from '../target';
+import { type CliContext, CliError, EXIT_FAILURE, EXIT_OK, readInputFile } from '../cli-io';
+import {
+  type AcceptedEvent,
+  ApiClient,
+  type PostEventsAnswer,
+  problemOf,
+  unexpectedAnswer,
+} from '../http/api-client';
+import { resolveTarget } from '../http/target';
+import { writeLines } from '../output';
+import { describeIssues, eventRequests, readEventsFile } from '../send/events-file';
 
 /** `send <file>`: canonical events from a JSON or JSON Lines file to POST /events. */
 export async function sendCommand(argv: string[], ctx: CliContext): Promise<number> {

@@ -1,12 +1,9 @@
 import { parseArgs } from 'node:util';
-import type { EventView } from '../api-types';
 import { GLOBAL_OPTIONS, noMoreWords, parseCommandArgs } from '../arguments';
-import { CliError, EXIT_OK } from '../cli-error';
-import { type CliContext, writeLines } from '../cli-io';
-import { describeEvent } from '../format/event-view';
-import { ApiClient } from '../http/api-client';
-import { unexpectedAnswer } from '../http/problem';
-import { resolveTarget } from '../target';
+import { type CliContext, CliError, EXIT_OK } from '../cli-io';
+import { ApiClient, type EventView, unexpectedAnswer } from '../http/api-client';
+import { resolveTarget } from '../http/target';
+import { formatTable, printable, writeLines } from '../output';
 
 const STATUS_OPTIONS = { ...GLOBAL_OPTIONS, json: { type: 'boolean' } } as const;
 
@@ -26,4 +23,41 @@ export async function statusCommand(argv: string[], ctx: CliContext): Promise<nu
   const event = answer.body as EventView;
   writeLines(ctx.stdout, values.json ? [JSON.stringify(event, null, 2)] : describeEvent(event));
   return EXIT_OK;
+}
+
+/** `status <id>`: status first, then who and what, then each TrueFoundry call, then the error or note. */
+export function describeEvent(event: EventView): string[] {
+  const lines = [
+    `${event.id}: ${event.status}`,
+    `  type       ${event.type}`,
+    `  employee   ${event.employee.id} <${event.employee.email}>`,
+    `  occurred   ${event.occurredAt}`,
+    `  attempts   ${event.attempts}`,
+    `  source     ${event.source}`,
+    `  received   ${event.receivedAt}`,
+    `  updated    ${event.updatedAt}`,
+  ];
+  if (event.steps.length === 0) lines.push('', '  no TrueFoundry call made yet');
+  else {
+    const rows = event.steps.map((step) => [
+      step.key,
+      step.action,
+      step.email ?? event.employee.email,
+      step.outcome,
+      step.httpStatus === undefined ? '-' : String(step.httpStatus),
+      String(step.attempt),
+      step.startedAt,
+      `${step.durationMs} ms`,
+      step.error ?? '',
+    ]);
+    const table = formatTable(
+      ['STEP', 'ACTION', 'ACCOUNT', 'OUTCOME', 'HTTP', 'ATTEMPT', 'STARTED', 'TOOK', 'ERROR'],
+      rows,
+    );
+    lines.push('', ...table.map((row) => `  ${row}`));
+  }
+  if (event.error) lines.push('', `  error      ${event.error}`);
+  if (event.note) lines.push('', `  note       ${event.note}`);
+  // Each entry is one line: a line break or control in a field from the server is escaped, not printed.
+  return lines.map(printable);
 }

@@ -7,7 +7,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { CliError } from '../cli-error';
+import { CliError } from '../cli-io';
 import type { DeadLetterQueue, DeadLetterRow } from './dead-letter-queue';
 
 export type SqsQueues = {

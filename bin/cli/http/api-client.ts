@@ -1,9 +1,30 @@
-import { CliError } from '../cli-error';
-import type { CliContext } from '../cli-io';
-import type { Target } from '../target';
-import { ExecuteApiSigner } from './execute-api-signer';
-import { describeNetworkFailure } from './network-failure';
-import { type ApiAnswer, problemOf } from './problem';
+import { type Backoff, backoffMs } from '../../../functions/core/engine/retry-delay';
+import type { AcceptedEvent } from '../../../functions/core/ingest/accept-events';
+import type { ErrorBody } from '../../../functions/core/ingest/http';
+import type { eventView } from '../../../functions/core/ingest/routes/operator';
+import { type CliContext, CliError } from '../cli-io';
+import { ExecuteApiSigner, type Target } from './target';
+
+/** What the API answers, as the CLI reads it; the server's own types where they exist, so drift fails tsc. */
+export type { AcceptedEvent };
+export type EventView = ReturnType<typeof eventView>;
+export type EventPageAnswer = { events: EventView[]; cursor?: string };
+export type PostEventsAnswer = { events: AcceptedEvent[] };
+export type BatchAnswer = {
+  batchId: string;
+  accepted: number;
+  duplicates: number;
+  rejected: { line: number; error: string }[];
+};
+export type LocalDeadLetter = {
+  eventId: string;
+  employeeKey: string;
+  reason: string;
+  deadAt: string;
+  receiveCount: number;
+};
+
+export type ApiAnswer = { status: number; body: unknown };
 
 export type ApiRequest = {
   method: 'GET' | 'POST';
@@ -25,6 +46,8 @@ const ATTEMPTS = 3;
 const TRANSIENT_STATUSES = new Set([429, 502, 503, 504]);
 const REQUEST_TIMEOUT_MS = 60_000;
 const MAX_RETRY_WAIT_MS = 10_000;
+/** 500 ms after the first failed attempt, 1 s after the second: an operator is waiting. */
+const BACKOFF: Backoff = { baseMs: 500, jitter: 'none' };
 
 /** The ingest API over HTTP: authentication, retries of passing trouble, and the refusals every route shares. */
 export class ApiClient {
@@ -48,12 +71,12 @@ export class ApiClient {
         if (error instanceof CliError) throw error;
         const failure = describeNetworkFailure(error, this.#target);
         if (last || !failure.transient) throw new CliError(failure.message);
-        await this.#ctx.sleep(backoffMs(attempt));
+        await this.#ctx.sleep(backoffMs(attempt, BACKOFF));
         continue;
       }
       if (TRANSIENT_STATUSES.has(response.status) && !last) {
         await response.body?.cancel();
-        await this.#ctx.sleep(retryAfterMs(response) ?? backoffMs(attempt));
+        await this.#ctx.sleep(retryAfterMs(response) ?? backoffMs(attempt, BACKOFF));
         continue;
       }
       const answer = { status: response.status, body: await bodyOf(response) };
@@ -61,7 +84,6 @@ export class ApiClient {
       return answer;
     }
   }
-
   async #fetch(request: ApiRequest): Promise<Response> {
     const url = new URL(`${this.#target.baseUrl}${request.path}`);
     for (const [name, value] of Object.entries(request.query ?? {})) {
@@ -113,9 +135,59 @@ async function bodyOf(response: Response): Promise<unknown> {
   }
 }
 
-const backoffMs = (attempt: number): number => 500 * 2 ** (attempt - 1);
-
 function retryAfterMs(response: Response): number | undefined {
   const seconds = Number(response.headers.get('retry-after'));
   return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, MAX_RETRY_WAIT_MS) : undefined;
+}
+
+/** The API's error body; API Gateway's own refusals carry only `message`. */
+export function problemOf(body: unknown): Partial<ErrorBody> {
+  if (typeof body !== 'object' || body === null) return typeof body === 'string' ? { message: body } : {};
+  return body as Partial<ErrorBody>;
+}
+
+/** An answer the command has no special meaning for: the status and the server's own sentence. */
+export function unexpectedAnswer(action: string, answer: ApiAnswer): CliError {
+  const problem = problemOf(answer.body);
+  const message = problem.message ?? problem.error ?? 'no explanation in the answer';
+  return new CliError(`${action} failed: HTTP ${answer.status}: ${message}`);
+}
+
+type NetworkFailure = { message: string; transient: boolean };
+
+/**
+ * What a failed fetch means for the operator. Connection refused and unknown hosts are not retried:
+ * nothing is listening, and waiting will not change that; a reset or a timeout may pass.
+ */
+function describeNetworkFailure(error: unknown, target: Target): NetworkFailure {
+  const code = errorCodeOf(error);
+  if (code === 'ECONNREFUSED') {
+    return {
+      message: target.local
+        ? `no runtime at ${target.baseUrl} — start it with \`npm start\``
+        : `nothing answers at ${target.baseUrl} (connection refused) — check --url or HRP_URL`,
+      transient: false,
+    };
+  }
+  if (code === 'ENOTFOUND') {
+    return {
+      message: `cannot resolve the host of ${target.baseUrl} — check --url or HRP_URL`,
+      transient: false,
+    };
+  }
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+    return { message: `${target.baseUrl} did not answer in time`, transient: true };
+  }
+  const detail = code ?? (error instanceof Error ? error.message : String(error));
+  return { message: `the connection to ${target.baseUrl} failed (${detail})`, transient: true };
+}
+
+/** fetch wraps the socket error as `cause`; with several addresses (localhost) it is an AggregateError. */
+function errorCodeOf(error: unknown): string | undefined {
+  const cause = error instanceof Error ? error.cause : undefined;
+  for (const candidate of [cause, ...(cause instanceof AggregateError ? cause.errors : []), error]) {
+    const code = (candidate as { code?: unknown } | undefined)?.code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
 }

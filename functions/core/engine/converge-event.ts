@@ -1,5 +1,5 @@
 import type { CanonicalEvent } from '../events/canonical-event';
-import { isEmailPersonOf } from '../events/person-key';
+import { isEmailPersonOf } from '../events/identity';
 import type { Policy } from '../policy/policy';
 import type { RoleMapping } from '../roles/role-mapping';
 import {
@@ -8,10 +8,8 @@ import {
   TrueFoundryError,
   TrueFoundryForbiddenError,
 } from '../truefoundry/errors';
-import type { ProvisionMode } from './convergence-plan';
-import type { Deadline } from './deadline';
-import { desiredStateOf } from './desired-state';
-import { EventRun, RetryLater, type Target } from './event-run';
+import { desiredStateOf, type ProvisionMode } from './convergence-plan';
+import { type Deadline, EventRun, RetryLater, type Target } from './event-run';
 import { describePerson, heldByOther, judgeOrder, type PersonView, readPersonView } from './person-view';
 import { policyRefusal } from './policy-guard';
 import {

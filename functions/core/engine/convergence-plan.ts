@@ -1,5 +1,46 @@
-import type { User } from '../truefoundry/types';
-import type { DesiredState } from './desired-state';
+import type { CanonicalEvent, ResourceRoles } from '../events/canonical-event';
+import { deriveRoles, type RoleMapping } from '../roles/role-mapping';
+import type { User } from '../truefoundry/api-contract';
+
+/*
+ * What to write to TrueFoundry for one account: what the event wants (desiredStateOf), what TrueFoundry has
+ * (observe), and the fewest steps between the two (planConvergence). step-calls.ts turns each step into its
+ * HTTP call; event-run.ts runs them.
+ */
+
+/** What an event says should be true in TrueFoundry for one person. */
+export type DesiredState =
+  | {
+      kind: 'present';
+      email: string;
+      /** Only a hire brings back a deactivated user; a role change never undoes a lockout. */
+      reactivate: boolean;
+      roles: string[];
+      resourceRoles: ResourceRoles;
+      /** Which mapping rules gave the roles, when the event carried none. */
+      matchedRules?: string[];
+    }
+  | { kind: 'offboarded'; email: string; deleteAfterOffboard: boolean };
+
+export function desiredStateOf(
+  event: CanonicalEvent,
+  mapping: RoleMapping,
+  options: { deleteAfterOffboard: boolean },
+): DesiredState {
+  const email = event.employee.email;
+  if (event.type === 'offboard')
+    return { kind: 'offboarded', email, deleteAfterOffboard: options.deleteAfterOffboard };
+  const needsMapping = event.roles === undefined || event.resourceRoles === undefined;
+  const derived = needsMapping ? deriveRoles(mapping, event.employee) : undefined;
+  return {
+    kind: 'present',
+    email,
+    reactivate: event.type === 'hire',
+    roles: event.roles ?? derived?.roles ?? [],
+    resourceRoles: event.resourceRoles ?? derived?.resourceRoles ?? [],
+    ...(event.roles === undefined && derived ? { matchedRules: derived.matchedRules } : {}),
+  };
+}
 
 /** What TrueFoundry says about one person, reduced to what convergence compares. */
 export type ObservedUser =

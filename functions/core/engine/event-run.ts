@@ -10,11 +10,32 @@ import {
   TrueFoundryUnauthorizedError,
 } from '../truefoundry/errors';
 import type { ConvergenceDeps } from './converge-event';
-import { observe, planConvergence, type Step } from './convergence-plan';
-import { type Deadline, hasTimeForStep } from './deadline';
-import type { DesiredState } from './desired-state';
+import { type DesiredState, observe, planConvergence, type Step } from './convergence-plan';
 import { type Log, type StepRecord, silentLog, type UsersApi } from './ports';
 import { callForStep } from './step-calls';
+
+/**
+ * When the current delivery must stop: a Lambda invocation's end less a margin for recording the outcome.
+ * `signal` aborts in-flight TrueFoundry calls at `atMs`; `stepMs` is the longest one step may take (its
+ * call's timeout), so that no step starts that cannot finish.
+ */
+export type Deadline = { atMs: number; signal: AbortSignal; stepMs: number };
+
+/** A deadline `remainingMs` from now, kept `marginMs` short of it; the timer does not hold the process open. */
+export function deadlineIn(remainingMs: number, options: { marginMs: number; stepMs: number }): Deadline {
+  const atMs = Date.now() + Math.max(0, remainingMs - options.marginMs);
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new Error('the invocation is about to time out')),
+    Math.max(0, atMs - Date.now()),
+  );
+  timer.unref();
+  return { atMs, signal: controller.signal, stepMs: options.stepMs };
+}
+
+/** Whether a step started now could still finish before the deadline. */
+export const hasTimeForStep = (deadline: Deadline | undefined, nowMs: number): boolean =>
+  deadline === undefined || nowMs + deadline.stepMs <= deadline.atMs;
 
 /** A transient condition the executor itself detects (not an HTTP error), e.g. a new user not yet visible. */
 export class RetryLater extends Error {
@@ -38,8 +59,8 @@ export const DEFAULT_UNKNOWN_CREATE_BOUND_MS = 120_000;
 const MAX_UNKNOWN_WAIT_MS = 40_000;
 
 /**
- * One delivery of one event: per account, reads the user, plans the fewest writes, claims each in the step
- * ledger before making it, and records each step on the event.
+ * One delivery of one event: per account, reads the user, plans the fewest writes (convergence-plan.ts),
+ * claims each in the step ledger before making its call (step-calls.ts), and records each step on the event.
  */
 export class EventRun {
   private readonly owner = randomUUID();

@@ -1,7 +1,7 @@
 import { parseCanonicalEvent } from '../events/canonical-event';
 import { describeIssue } from '../events/validation-issues';
 import { type ConvergenceDeps, convergeEvent, type EventOutcome } from './converge-event';
-import type { Deadline } from './deadline';
+import type { Deadline } from './event-run';
 import { COMPLETED_STATUSES } from './ports';
 
 /** One delivery from the queue, whatever the queue: SQS on AWS, the embedded queue locally. */

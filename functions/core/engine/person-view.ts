@@ -1,7 +1,12 @@
 import type { CanonicalEvent } from '../events/canonical-event';
-import { isEmailPersonOf, personKeyOf } from '../events/person-key';
-import { isNewer, newestOf } from './order';
+import { isEmailPersonOf, personKeyOf } from '../events/identity';
 import type { OrderMark, PersonDirectory, PersonState } from './ports';
+
+/*
+ * The person an event is about, before anything is written: what the store knows of them and of the email's
+ * owner, whether the email is theirs to use, and whether the event comes after everything applied for them
+ * (the order every adapter keeps too: isNewer).
+ */
 
 /** How far ahead of this clock a mark may lie before an offboard stops respecting it. */
 export const CLOCK_SKEW_MS = 5 * 60_000;
@@ -47,6 +52,24 @@ export function heldByOther(view: PersonView): boolean {
   // provisioning it for someone else could hand one account to two people.
   if (other.state?.status === undefined) return true;
   return other.state.status === 'active' && other.state.accounts.at(-1) === view.email;
+}
+
+/**
+ * Whether `a` comes after `b` in a person's order: later time, or the same time and accepted later. Times
+ * are one fixed UTC ISO format, so they compare as strings.
+ */
+export function isNewer(
+  a: Pick<OrderMark, 'at' | 'sequence'>,
+  b: Pick<OrderMark, 'at' | 'sequence'>,
+): boolean {
+  return a.at > b.at || (a.at === b.at && a.sequence > b.sequence);
+}
+
+/** The newer of two marks, either possibly absent. */
+export function newestOf(a: OrderMark | undefined, b: OrderMark | undefined): OrderMark | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return isNewer(b, a) ? b : a;
 }
 
 export type OrderVerdict = { apply: true; note?: string } | { apply: false; newest: OrderMark };

@@ -1,5 +1,4 @@
 import type { CanonicalEvent, EventType } from '../events/canonical-event';
-import type { CallOptions } from '../truefoundry/client';
 import type {
   EmptyResponse,
   InviteUserRequest,
@@ -8,7 +7,8 @@ import type {
   UpdateRolesRequest,
   User,
   UserStatusRequest,
-} from '../truefoundry/types';
+} from '../truefoundry/api-contract';
+import type { CallOptions } from '../truefoundry/client';
 
 export const EVENT_STATUSES = ['queued', 'running', 'succeeded', 'superseded', 'failed'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
@@ -207,7 +207,7 @@ export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
  * call only, never stored or logged.
  */
 export type ForgetSubject = {
-  /** The person named, and the email-only persons of their accounts (the same human, per person-key.ts). */
+  /** The person named, and the email-only persons of their accounts (the same human, per identity.ts). */
   personKeys: string[];
   /** Their accounts: an owner link to one of personKeys and a legacy mark of each go too. */
   emails: string[];

@@ -3,6 +3,22 @@ import { InvalidUserRequestError } from '../truefoundry/errors';
 import type { Step } from './convergence-plan';
 import type { UsersApi } from './ports';
 
+/*
+ * Where a hire becomes HTTP calls. An event's way to TrueFoundry, in three modules side by side:
+ *
+ *   convergence-plan.ts  what the event wants for an account (desiredStateOf), what TrueFoundry has
+ *                        (observe), and the fewest steps between the two (planConvergence)
+ *   step-calls.ts        this module: the one users API call each step is, with its exact body
+ *   event-run.ts         runs the steps of one delivery: claims each in the step ledger, makes the call,
+ *                        records the outcome (converge-event.ts decides which accounts, in which order)
+ *
+ * Before it plans, event-run.ts reads the account (GET users, by email). A hire of someone new is then
+ * `create` (POST users/register, or POST users/invite) and `set-roles` (PATCH users/roles) for the tenant and
+ * each resource type; a hire of a deactivated user, PATCH users/activate and the roles that differ; a role
+ * change, the roles that differ; an offboard, PATCH users/deactivate, then DELETE users/{id} when
+ * deleteAfterOffboard is set.
+ */
+
 export type StepCallConfig = { acceptInviteUrl?: string; tenantName?: string };
 
 /** Where a planned step becomes its one TrueFoundry HTTP call, for the account `email`. */
@@ -11,10 +27,9 @@ export function callForStep(
   email: string,
   step: Step,
   config: StepCallConfig,
-  callOptions: CallOptions & { onAttempt: (attempt: AttemptRecord) => void },
+  options: CallOptions & { onAttempt: (attempt: AttemptRecord) => void },
 ): Promise<unknown> {
   const { acceptInviteUrl, tenantName } = config;
-  const options = callOptions;
   const tenant = tenantName ? { tenantName } : {};
   switch (step.action) {
     case 'register':

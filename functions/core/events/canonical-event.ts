@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { normaliseEmail } from './email-address';
+import { normaliseEmail } from './identity';
 import { unsafeCharacterIn } from './safe-text';
 import { issuesOf, type ValidationIssue } from './validation-issues';
 
@@ -17,7 +17,7 @@ const text = safeString
   .pipe(z.string().min(1, { error: 'must not be empty' }));
 // Blank optional fields are dropped: an HR export's empty cell means "not given".
 const optionalText = safeString.transform((s) => s.normalize('NFC').trim() || undefined).optional();
-// The one email rule of every source (events, CSV, NDJSON, BambooHR): email-address.ts.
+// The one email rule of every source (events, CSV, NDJSON, BambooHR): identity.ts.
 const email = z.string().transform((raw, ctx) => {
   const checked = normaliseEmail(raw);
   if (checked.ok) return checked.email;

@@ -5,8 +5,7 @@ import {
   SIGNATURE_HEADER,
   signatureRefusedBeforeBody,
 } from './authenticate';
-import { type IngestRequest, type IngestResponse, problem } from './http';
-import { MAX_UNAUTHENTICATED_BODY_BYTES } from './limits';
+import { type IngestRequest, type IngestResponse, MAX_UNAUTHENTICATED_BODY_BYTES, problem } from './http';
 
 /** How a route is entered: its auth kind and the most body it takes from a caller it let in. */
 export type RouteAccess = {

@@ -1,58 +1,91 @@
 import { silentLog } from '../engine/ports';
 import { type RouteAccess, unauthorized } from './admission';
-import { type AuthResult, authenticate, type RouteAuth } from './authenticate';
-import { type IngestRequest, type IngestResponse, json, problem } from './http';
-import type { IngestDeps } from './ingest-deps';
+import { authenticate, type RouteAuth } from './authenticate';
 import {
+  type IngestRequest,
+  type IngestResponse,
+  json,
   MAX_BATCH_BODY_BYTES,
   MAX_EVENTS_BODY_BYTES,
   MAX_UNAUTHENTICATED_BODY_BYTES,
   MAX_WEBHOOK_BODY_BYTES,
-} from './limits';
-import { getEvent, listEvents } from './routes/get-event';
+  problem,
+} from './http';
+import type { Caller, IngestDeps } from './ingest-deps';
+import { getEvent, listEvents, postForget } from './routes/operator';
 import { postBamboohr } from './routes/post-bamboohr';
 import { postBatch } from './routes/post-batch';
 import { postEvents } from './routes/post-events';
-import { postForget } from './routes/post-forget';
 import { checkWebhookId } from './webhook-ids';
 
-type Route = {
-  method: string;
-  pattern: RegExp;
+/**
+ * A route as data. The ingest app routes by it, lib/ingest-api.ts makes API Gateway's resources and methods
+ * of it, and the local runtime lists it in its banner and adds its own routes in the same shape
+ * (local/admin-routes.ts).
+ */
+export type Route<Deps = IngestDeps> = {
+  method: 'GET' | 'POST';
+  /** API Gateway's resource path: each `{name}` is one path segment, handed to `handle` in order. */
+  path: string;
   /**
    * Who may call it (authenticate.ts, RouteAuth): `ingest` routes take a signature or the bearer token,
-   * `operator` routes the bearer token or API Gateway IAM (they must be IAM routes in lib/ingest-api.ts).
+   * `operator` routes the bearer token or API Gateway IAM (lib/ingest-api.ts makes them the IAM routes,
+   * served by the operator λ).
    */
   auth: RouteAuth;
   /** The most body a caller who got in may send (read by the local server before the route runs); default 64 KiB. */
   maxBodyBytes?: number;
   /** `own` routes: the header with the route's own signature over the body. */
   bodySignatureHeader?: string;
+  /** What the route is for, in a few words (the local runtime's banner lists it). */
+  description: string;
   handle: (
     request: IngestRequest,
-    deps: IngestDeps,
+    deps: Deps,
     params: string[],
     caller: Caller | undefined,
   ) => Promise<IngestResponse>;
 };
 
-/** Who an `ingest` or `operator` route was authenticated as: decides the event source (`webhook` or `token`). */
-export type Caller = Extract<AuthResult, { ok: true }>;
-
-const ROUTES: Route[] = [
-  { method: 'GET', pattern: /^\/healthz$/, auth: 'none', handle: async () => json(200, { status: 'ok' }) },
+/** Every route of the ingest app; API Gateway's resources and methods are made in this order. */
+export const ROUTE_TABLE: readonly Route[] = [
   {
     method: 'POST',
-    pattern: /^\/events$/,
+    path: '/events',
     auth: 'ingest',
     maxBodyBytes: MAX_EVENTS_BODY_BYTES,
+    description: 'canonical events: one, an array, or {"events": [...]}',
     handle: postEvents,
   },
-  { method: 'GET', pattern: /^\/events$/, auth: 'operator', handle: (r, d) => listEvents(r.query, d) },
+  {
+    method: 'POST',
+    path: '/batch',
+    auth: 'ingest',
+    maxBodyBytes: MAX_BATCH_BODY_BYTES,
+    description: 'a CSV or JSON Lines file of events',
+    handle: postBatch,
+  },
+  {
+    method: 'POST',
+    path: '/webhooks/bamboohr',
+    auth: 'own',
+    maxBodyBytes: MAX_WEBHOOK_BODY_BYTES,
+    bodySignatureHeader: 'x-bamboohr-signature',
+    description: 'BambooHR global webhooks, signed with their own key',
+    handle: postBamboohr,
+  },
   {
     method: 'GET',
-    pattern: /^\/events\/([^/]+)$/,
+    path: '/events',
     auth: 'operator',
+    description: 'events, by status, a page at a time',
+    handle: (r, d) => listEvents(r.query, d),
+  },
+  {
+    method: 'GET',
+    path: '/events/{id}',
+    auth: 'operator',
+    description: "an event's status and steps",
     handle: (_r, d, [id]) => {
       const eventId = decodePathSegment(id ?? '');
       return eventId === undefined
@@ -66,21 +99,19 @@ const ROUTES: Route[] = [
     },
   },
   // Erases a person (privacy/forget-person.ts): an operator route, an IAM route on AWS.
-  { method: 'POST', pattern: /^\/forget$/, auth: 'operator', handle: postForget },
   {
     method: 'POST',
-    pattern: /^\/batch$/,
-    auth: 'ingest',
-    maxBodyBytes: MAX_BATCH_BODY_BYTES,
-    handle: postBatch,
+    path: '/forget',
+    auth: 'operator',
+    description: "erase a person's data",
+    handle: postForget,
   },
   {
-    method: 'POST',
-    pattern: /^\/webhooks\/bamboohr$/,
-    auth: 'own',
-    maxBodyBytes: MAX_WEBHOOK_BODY_BYTES,
-    bodySignatureHeader: 'x-bamboohr-signature',
-    handle: postBamboohr,
+    method: 'GET',
+    path: '/healthz',
+    auth: 'none',
+    description: 'liveness probe',
+    handle: async () => json(200, { status: 'ok' }),
   },
 ];
 
@@ -113,14 +144,15 @@ export function createIngestApp(deps: IngestDeps): (request: IngestRequest) => P
 }
 
 async function route(request: IngestRequest, deps: IngestDeps): Promise<IngestResponse> {
-  const matching = ROUTES.map((r) => ({ route: r, match: r.pattern.exec(request.path) })).filter(
-    (m) => m.match,
-  );
+  const matching = ROUTE_TABLE.flatMap((r) => {
+    const params = paramsOf(r, request.path);
+    return params === undefined ? [] : [{ route: r, params }];
+  });
   if (matching.length === 0) {
     return problem(404, { error: 'not_found', message: `no route ${request.method} ${request.path}` });
   }
   const found = matching.find((m) => m.route.method === request.method);
-  if (!found?.match) {
+  if (!found) {
     const allowed = matching.map((m) => m.route.method);
     return problem(
       405,
@@ -141,7 +173,7 @@ async function route(request: IngestRequest, deps: IngestDeps): Promise<IngestRe
     }
     caller = auth;
   }
-  return found.route.handle(request, deps, found.match.slice(1), caller);
+  return found.route.handle(request, deps, found.params, caller);
 }
 
 /**
@@ -149,14 +181,39 @@ async function route(request: IngestRequest, deps: IngestDeps): Promise<IngestRe
  * local server needs to decide how much body to read (admission.ts). Undefined: no such route.
  */
 export function ingestRouteAccess(method: string, path: string): RouteAccess | undefined {
-  const route = ROUTES.find((r) => r.method === method && r.pattern.test(path));
-  return (
-    route && {
-      auth: route.auth,
-      maxBodyBytes: route.maxBodyBytes ?? MAX_UNAUTHENTICATED_BODY_BYTES,
-      ...(route.bodySignatureHeader ? { bodySignatureHeader: route.bodySignatureHeader } : {}),
-    }
-  );
+  const route = ROUTE_TABLE.find((r) => r.method === method && paramsOf(r, path) !== undefined);
+  return route && routeAccess(route);
+}
+
+/** How a route is entered (admission.ts): its auth kind, its body limit (64 KiB unless it says), its signature header. */
+export function routeAccess(
+  route: Pick<Route, 'auth' | 'maxBodyBytes' | 'bodySignatureHeader'>,
+): RouteAccess {
+  return {
+    auth: route.auth,
+    maxBodyBytes: route.maxBodyBytes ?? MAX_UNAUTHENTICATED_BODY_BYTES,
+    ...(route.bodySignatureHeader ? { bodySignatureHeader: route.bodySignatureHeader } : {}),
+  };
+}
+
+const patterns = new Map<string, RegExp>();
+
+/**
+ * The path parameters when `route` serves `path` (`/events/{id}` serves `/events/a`: `['a']`), else
+ * undefined. Matched whole, each `{name}` one non-empty segment; the patterns are made once per route path.
+ */
+export function paramsOf(route: Pick<Route, 'path'>, path: string): string[] | undefined {
+  let pattern = patterns.get(route.path);
+  if (pattern === undefined) {
+    const segments = route.path
+      .split('/')
+      .map((segment) =>
+        /^\{[^}]+\}$/.test(segment) ? '([^/]+)' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+      );
+    pattern = new RegExp(`^${segments.join('\\/')}$`);
+    patterns.set(route.path, pattern);
+  }
+  return pattern.exec(path)?.slice(1);
 }
 
 // decodeURIComponent throws on a stray `%`: that is the caller's mistake (400), not a server error.

@@ -2,9 +2,15 @@ import type { EventStore, Log } from '../engine/ports';
 import type { Policy } from '../policy/policy';
 import type { ForgetReport, ForgetTarget } from '../privacy/forget-person';
 import type { EventQueue } from '../queue/event-queue';
-import type { IngestCredentials } from './authenticate';
-import type { BambooHrIngestOptions } from './routes/post-bamboohr';
+import type { AuthResult, IngestCredentials } from './authenticate';
+import type { BambooHrDirectory } from './bamboohr/directory';
+import type { BambooHrFieldLabels } from './bamboohr/fields';
 import type { WebhookIdStore } from './webhook-ids';
+
+/*
+ * What the ingest app is wired with and hands its routes. Types only, and no route's: the app imports the
+ * routes and the routes import these, so nothing here may import a route.
+ */
 
 /** Everything the ingest app needs; AWS and the local runtime each wire their own adapters in. */
 export type IngestDeps = {
@@ -28,3 +34,17 @@ export type IngestDeps = {
   now?: () => number;
   log?: Log;
 };
+
+/** How POST /webhooks/bamboohr reads deliveries and looks up the employees they name without fields. */
+export type BambooHrIngestOptions = {
+  /** `acme` in acme.bamboohr.com: needed to look up employees that webhooks name without fields. */
+  companyDomain?: string;
+  labels?: Partial<BambooHrFieldLabels>;
+  /** Another API host (tests point it at a loopback fake). */
+  apiBaseUrl?: string;
+  /** Replaces the HTTP directory (tests). */
+  directory?: BambooHrDirectory;
+};
+
+/** Who an `ingest` or `operator` route was authenticated as: decides the event source (`webhook` or `token`). */
+export type Caller = Extract<AuthResult, { ok: true }>;

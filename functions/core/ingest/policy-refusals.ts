@@ -1,7 +1,7 @@
 import type { CanonicalEvent } from '../events/canonical-event';
 import { describeIssue, type ValidationIssue } from '../events/validation-issues';
 import { ingestIssues, type Policy } from '../policy/policy';
-import type { ParsedBatch } from './batch/batch-result';
+import type { ParsedBatch } from './batch';
 import { type IngestResponse, problem } from './http';
 
 /*

@@ -1,6 +1,6 @@
 import type { ForgetAudit, ForgetSubject, Log, PersonDirectory, StateStore } from '../engine/ports';
 import { silentLog } from '../engine/ports';
-import { personKeyOf } from '../events/person-key';
+import { personKeyOf } from '../events/identity';
 import { shortHash } from './redact';
 
 /** Whom an operator asks to forget: an HR employee id, or an email. */
@@ -83,7 +83,7 @@ export function targetDigest(target: ForgetTarget): string {
 /**
  * The person named and everything keyed by them: named by employee id, that person; named by email, the
  * person holding it and the person known only by it. Their accounts' email-only persons are the same human
- * (person-key.ts), so they go too.
+ * (identity.ts), so they go too.
  */
 export async function resolveForgetSubject(
   target: ForgetTarget,

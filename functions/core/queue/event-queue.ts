@@ -1,5 +1,5 @@
 import type { CanonicalEvent } from '../events/canonical-event';
-import { personKeyOf } from '../events/person-key';
+import { personKeyOf } from '../events/identity';
 
 /** One event on its way to the worker: FIFO per `groupId`, deduplicated by `deduplicationId`. */
 export type OutgoingMessage = { eventId: string; groupId: string; deduplicationId: string; body: string };
@@ -38,6 +38,16 @@ export function messageOf(event: CanonicalEvent): OutgoingMessage {
     deduplicationId: event.id,
     body: sqsSafeJson(event),
   };
+}
+
+/** The event id in a message body, when it is an object with one; the engine judges the rest. */
+export function eventIdOf(body: string | undefined): string | undefined {
+  try {
+    const parsed = JSON.parse(body ?? '') as { id?: unknown };
+    return typeof parsed.id === 'string' ? parsed.id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ErrorBody } from './types';
+import type { ErrorBody } from './api-contract';
 
 /** Which call failed: enough to find it in TrueFoundry's logs, never the credentials. */
 export type FailedRequest = { method: string; path: string };

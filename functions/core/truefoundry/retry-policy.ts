@@ -1,3 +1,5 @@
+import { backoffMs } from '../engine/retry-delay';
+
 export type RetryOptions = {
   /** Attempts in all, the first included. Default 4. */
   maxAttempts?: number;
@@ -31,8 +33,12 @@ export function retryDelayMs(policy: RetryPolicy, failedAttempts: number, retryA
   if (retryAfterMs !== undefined) {
     return Math.min(policy.maxDelayMs, retryAfterMs + policy.random() * policy.baseDelayMs);
   }
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (failedAttempts - 1));
-  return policy.random() * ceiling;
+  return backoffMs(failedAttempts, {
+    baseMs: policy.baseDelayMs,
+    capMs: policy.maxDelayMs,
+    jitter: 'full',
+    random: policy.random,
+  });
 }
 
 /** Parses a Retry-After header: delta seconds or an HTTP date. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CliIo } from '../../../bin/cli/cli-io';
 import { runCli } from '../../../bin/cli/run-cli';
-import { loadLocalConfig } from '../../../local/config';
+import { loadLocalConfig } from '../../../functions/commons/settings';
 import { type Runtime, startRuntime } from '../../../local/runtime';
 
 export type CliRun = { code: number; stdout: string; stderr: string };

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { BambooHrApiError } from '../../../functions/core/ingest/bamboohr/bamboohr-api-error';
-import { HttpBambooHrDirectory } from '../../../functions/core/ingest/bamboohr/bamboohr-directory';
-import { mapBambooHrWebhook } from '../../../functions/core/ingest/bamboohr/map-webhook';
+import { BambooHrApiError, HttpBambooHrDirectory } from '../../../functions/core/ingest/bamboohr/directory';
+import { mapBambooHrWebhook } from '../../../functions/core/ingest/bamboohr/webhook';
 import { type FakeBambooHr, startFakeBambooHr } from '../../support/fake-bamboohr';
 
 const apiKey = 'bhr_api_key_5e1d0c';

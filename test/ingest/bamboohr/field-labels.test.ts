@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_BAMBOOHR_FIELD_LABELS,
   resolveBambooHrFieldLabels,
-} from '../../../functions/core/ingest/bamboohr/field-labels';
+} from '../../../functions/core/ingest/bamboohr/fields';
 
 describe('resolveBambooHrFieldLabels', () => {
   it('defaults to the labels BambooHR ships with', () => {

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../functions/core/events/validation-issues';
-import { BambooHrApiError } from '../../../functions/core/ingest/bamboohr/bamboohr-api-error';
-import type { BambooHrDirectory } from '../../../functions/core/ingest/bamboohr/bamboohr-directory';
-import { mapBambooHrWebhook } from '../../../functions/core/ingest/bamboohr/map-webhook';
+import { BambooHrApiError, type BambooHrDirectory } from '../../../functions/core/ingest/bamboohr/directory';
+import { mapBambooHrWebhook } from '../../../functions/core/ingest/bamboohr/webhook';
 
 const sample: unknown = JSON.parse(
   readFileSync(new URL('../../../samples/bamboohr-global-webhook.json', import.meta.url), 'utf8'),

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { verifyBambooHrSignature } from '../../../functions/core/ingest/bamboohr/verify-signature';
+import { verifyBambooHrSignature } from '../../../functions/core/ingest/bamboohr/signature';
 
 const privateKey = 'whk_private_3f9a1c';
 const body = '{"employees":[{"id":"4021","action":"Updated"}]}';

@@ -1,11 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  BatchFormatError,
-  CSV_COLUMNS,
-  type ParsedBatch,
-  parseCsvBatch,
-} from '../../../functions/core/ingest/batch/parse-batch';
+import { BatchFormatError, type ParsedBatch } from '../../../functions/core/ingest/batch';
+import { parseCsvBatch } from '../../../functions/core/ingest/csv';
+import { CSV_COLUMNS } from '../../../functions/core/ingest/csv-file';
 
 const receivedAt = '2026-12-01T12:00:00Z';
 const batchId = 'b1';

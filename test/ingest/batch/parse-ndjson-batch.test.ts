@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseNdjsonBatch } from '../../../functions/core/ingest/batch/parse-batch';
+import { parseNdjsonBatch } from '../../../functions/core/ingest/ndjson';
 
 const receivedAt = '2026-12-01T12:00:00Z';
 const batchId = 'b1';

@@ -1,4 +1,10 @@
-import { newEventRecord } from '../../engine/event-record';
+import {
+  bounded,
+  boundedStep,
+  MAX_EVENT_TEXT_LENGTH,
+  MAX_STORED_STEPS,
+  newEventRecord,
+} from '../../engine/event-record';
 import type {
   EventPage,
   EventRecord,
@@ -9,21 +15,11 @@ import type {
 } from '../../engine/ports';
 import { COMPLETED_STATUSES } from '../../engine/ports';
 import type { CanonicalEvent } from '../../events/canonical-event';
-import {
-  bounded,
-  boundedStep,
-  eventRecordOf,
-  MAX_EVENT_TEXT_LENGTH,
-  MAX_STORED_STEPS,
-  STEPS_APPENDED,
-  stepHistoryOf,
-  storable,
-} from './event-item';
+import type { Retention } from '../../privacy/retention';
+import { eventRecordOf, STEPS_APPENDED, stepHistoryOf, storable, updateExpression } from './event-item';
 import { listEvents } from './list-events';
-import { expiresAtFor, type Retention } from './retention';
 import { type Item, StateStoreError, type StateTable } from './state-table';
-import { eventItemKey, sequenceItemKey, TTL_ATTRIBUTE } from './table-schema';
-import { updateExpression } from './update-expression';
+import { eventItemKey, expiresAtFor, sequenceItemKey, TTL_ATTRIBUTE } from './table-schema';
 
 /** Rewrites of a full step list that may lose to a concurrent append before addStep gives up. */
 const MAX_STEP_REWRITES = 5;
@@ -119,7 +115,7 @@ export class DynamoDbEventStore implements EventStore {
    * without its oldest entry, conditioned on the append counter so a concurrent append is never lost.
    */
   async addStep(eventId: string, step: StepRecord) {
-    const stored = boundedStep(step);
+    const stored = storable(boundedStep(step));
     const appended = await this.table.update({
       Key: eventItemKey(eventId),
       UpdateExpression: 'SET #steps = list_append(#steps, :step) ADD #stepsAppended :one',

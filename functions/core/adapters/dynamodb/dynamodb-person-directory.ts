@@ -1,4 +1,4 @@
-import { isNewer } from '../../engine/order';
+import { isNewer } from '../../engine/person-view';
 import type {
   ForgetSubject,
   LinkResult,
@@ -8,9 +8,8 @@ import type {
   PersonStatus,
   RecordApplied,
 } from '../../engine/ports';
-import { employeeKeyOf } from '../../events/employee-key';
-import { personExpiresAtMs } from '../../privacy/retention';
-import type { Retention } from './retention';
+import { employeeKeyOf } from '../../events/identity';
+import { personExpiresAtMs, type Retention } from '../../privacy/retention';
 import { type Item, StateStoreError, type StateTable } from './state-table';
 import { emailOwnerItemKey, legacyMarkItemKey, personItemKey, TTL_ATTRIBUTE } from './table-schema';
 

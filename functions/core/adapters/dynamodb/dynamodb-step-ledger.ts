@@ -1,7 +1,7 @@
 import type { ClaimResult, Lease, StepLedger } from '../../engine/ports';
-import { expiresAtFor, type Retention } from './retention';
+import type { Retention } from '../../privacy/retention';
 import { type Item, StateStoreError, type StateTable } from './state-table';
-import { stepItemKey, TTL_ATTRIBUTE } from './table-schema';
+import { expiresAtFor, stepItemKey, TTL_ATTRIBUTE } from './table-schema';
 
 /** Claims that may lose to a claim released or expired in the meantime before claim gives up. */
 const MAX_CLAIM_TRIES = 3;

@@ -2,14 +2,9 @@ import type { EventRecord, StepRecord } from '../../engine/ports';
 import type { TableKey } from './table-schema';
 
 /*
- * An item stays under DynamoDB's 400 KB limit only if what grows in it is bounded: the step history keeps the
- * newest MAX_STORED_STEPS (a delivery runs a handful, so only an event retried for days reaches it), and free
- * text from the outside world (TrueFoundry error bodies) is cut short. A write past the limit would fail on
- * every retry and leave the event open for good.
+ * The event item: how an EventRecord is written to the state table and read back. What grows in it is
+ * bounded as engine/event-record.ts says, the same for every adapter.
  */
-export const MAX_STORED_STEPS = 100;
-export const MAX_STEP_ERROR_LENGTH = 2_000;
-export const MAX_EVENT_TEXT_LENGTH = 8_000;
 
 /** Steps ever appended, dropped ones included: the version the steps cap rewrites the list against. */
 export const STEPS_APPENDED = 'stepsAppended';
@@ -45,12 +40,26 @@ export function storable<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
-export function boundedStep(step: StepRecord): StepRecord {
-  const stored = storable(step);
-  if (stored.error !== undefined) stored.error = bounded(stored.error, MAX_STEP_ERROR_LENGTH);
-  return stored;
-}
-
-export function bounded(text: string, maxLength: number): string {
-  return text.length <= maxLength ? text : `${text.slice(0, maxLength - 1)}…`;
+/**
+ * SET and REMOVE clauses with a placeholder for every attribute name and value: `status`, `source`, `type`
+ * and others are DynamoDB reserved words, and a placeholder for all of them is simpler than knowing which.
+ */
+export function updateExpression(set: Record<string, unknown>, remove: readonly string[] = []) {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const assignments = Object.entries(set).map(([attribute, value]) => {
+    names[`#${attribute}`] = attribute;
+    values[`:${attribute}`] = value;
+    return `#${attribute} = :${attribute}`;
+  });
+  for (const attribute of remove) names[`#${attribute}`] = attribute;
+  const clauses = [
+    ...(assignments.length > 0 ? [`SET ${assignments.join(', ')}`] : []),
+    ...(remove.length > 0 ? [`REMOVE ${remove.map((a) => `#${a}`).join(', ')}`] : []),
+  ];
+  return {
+    UpdateExpression: clauses.join(' '),
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
 }

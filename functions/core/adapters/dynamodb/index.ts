@@ -1,10 +1,10 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { StateStore } from '../../engine/ports';
+import { DEFAULT_RETENTION_DAYS, type Retention } from '../../privacy/retention';
 import { DynamoDbEventStore } from './dynamodb-event-store';
 import { DynamoDbForget } from './dynamodb-forget';
 import { DynamoDbPersonDirectory } from './dynamodb-person-directory';
 import { DynamoDbStepLedger } from './dynamodb-step-ledger';
-import { DEFAULT_RETENTION_DAYS, type Retention } from './retention';
 import { StateStoreError, StateTable } from './state-table';
 
 export { SharedRateLimiter } from './shared-rate-limiter';

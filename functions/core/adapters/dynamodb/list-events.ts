@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchGetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { EventPage, EventRecord, EventStatus } from '../../engine/ports';
+import { backoffMs } from '../../engine/retry-delay';
 import { eventRecordOf } from './event-item';
-import { decodeCursor, encodeCursor } from './list-cursor';
 import { StateStoreError, type StateTable } from './state-table';
 import { STATUS_INDEX, STATUS_INDEX_PARTITION_KEY, type TableKey } from './table-schema';
 
@@ -61,7 +61,7 @@ async function getEvents(table: StateTable, keys: TableKey[]): Promise<EventReco
         throw new StateStoreError(`DynamoDB BatchGetItem left ${pending.length} keys unprocessed`);
       }
       // Unprocessed keys mean throttling: back off before asking again, as the DynamoDB guide says.
-      if (round > 1) await sleep(25 * 2 ** round);
+      if (round > 1) await sleep(backoffMs(round - 1, { baseMs: 100, jitter: 'none' }));
       const keysNow = pending;
       const output = await table.call('BatchGetItem', () =>
         table.client.send(
@@ -73,4 +73,31 @@ async function getEvents(table: StateTable, keys: TableKey[]): Promise<EventReco
     }
   }
   return keys.flatMap((k) => byPk.get(k.pk) ?? []);
+}
+
+/** An opaque page cursor: the DynamoDB key to continue from, as base64url JSON. */
+export function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+/** The key a cursor stands for; throws on anything this adapter did not hand out. */
+export function decodeCursor(cursor: string): Record<string, string> {
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new Error('invalid cursor');
+  }
+  if (!isStringRecord(key)) throw new Error('invalid cursor');
+  return key;
+}
+
+function isStringRecord(value: unknown): value is Record<string, string> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.keys(value).length > 0 &&
+    Object.values(value).every((v) => typeof v === 'string')
+  );
 }

@@ -1,4 +1,5 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import type { Retention } from '../../privacy/retention';
 
 /*
  * One table holds all state, keyed by generic string `pk`/`sk` so each kind of item picks its own layout:
@@ -41,6 +42,11 @@ export const STATUS_INDEX_SORT_KEY = 'updatedAt';
 
 /** Epoch seconds after which DynamoDB may delete the item; enable TTL on this attribute. */
 export const TTL_ATTRIBUTE = 'expiresAt';
+
+/** The TTL of finished state (an event, a ledger item) written now, in epoch seconds. */
+export function expiresAtFor(retention: Retention): number {
+  return Math.floor(retention.now() / 1000) + retention.days * 86_400;
+}
 
 export type TableKey = { pk: string; sk: string };
 

@@ -1,4 +1,4 @@
-import { isNewer } from '../../engine/order';
+import { isNewer } from '../../engine/person-view';
 import type {
   ForgetSubject,
   LinkResult,

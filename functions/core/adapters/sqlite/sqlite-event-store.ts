@@ -1,5 +1,11 @@
 import type Database from 'better-sqlite3';
-import { newEventRecord } from '../../engine/event-record';
+import {
+  bounded,
+  boundedStep,
+  MAX_EVENT_TEXT_LENGTH,
+  MAX_STORED_STEPS,
+  newEventRecord,
+} from '../../engine/event-record';
 import type {
   EventPage,
   EventRecord,
@@ -10,8 +16,7 @@ import type {
 } from '../../engine/ports';
 import { COMPLETED_STATUSES } from '../../engine/ports';
 import type { CanonicalEvent } from '../../events/canonical-event';
-// The same bounds as the DynamoDB adapter, so a record reads the same whichever store kept it.
-import { bounded, boundedStep, MAX_EVENT_TEXT_LENGTH, MAX_STORED_STEPS } from '../dynamodb/event-item';
+import { expiresAtMsFor, type Retention } from '../../privacy/retention';
 import {
   EVENT_ROW_COLUMNS,
   type EventRow,
@@ -20,7 +25,6 @@ import {
   type NewEventRow,
   newEventRowOf,
 } from './event-row';
-import { expiresAtMsFor, type Retention } from './retention';
 import { sqlWordList } from './schema';
 import { SqliteEventList } from './sqlite-event-list';
 

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { isNewer } from '../../engine/order';
+import { isNewer } from '../../engine/person-view';
 import type {
   ForgetSubject,
   LinkResult,
@@ -9,9 +9,8 @@ import type {
   PersonStatus,
   RecordApplied,
 } from '../../engine/ports';
-import { employeeKeyOf } from '../../events/employee-key';
-import { personExpiresAtMs } from '../../privacy/retention';
-import type { Retention } from './retention';
+import { employeeKeyOf } from '../../events/identity';
+import { personExpiresAtMs, type Retention } from '../../privacy/retention';
 
 type PersonRow = {
   personKey: string;

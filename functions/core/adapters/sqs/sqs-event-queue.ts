@@ -4,6 +4,7 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { backoffMs } from '../../engine/retry-delay';
 import { EnqueueError, type EventQueue, type OutgoingMessage } from '../../queue/event-queue';
 
 const MAX_ENTRIES = 10;
@@ -77,7 +78,7 @@ export class SqsEventQueue implements EventQueue {
     const permanent: Failure[] = [];
     let lastReason = '';
     for (let attempt = 1; attempt <= this.maxAttempts && pending.length > 0; attempt++) {
-      if (attempt > 1) await sleep(this.baseDelayMs * 2 ** (attempt - 2) * (0.5 + Math.random() / 2));
+      if (attempt > 1) await sleep(backoffMs(attempt - 1, { baseMs: this.baseDelayMs, jitter: 'equal' }));
       try {
         const answer = await this.options.client.send(
           new SendMessageBatchCommand({ QueueUrl: this.options.queueUrl, Entries: pending.map(entryOf) }),

@@ -1,28 +1,22 @@
 import { ValidationError } from '../../events/validation-issues';
 import { EnqueueError } from '../../queue/event-queue';
-import { acceptEvents } from '../accept-events';
-import { BambooHrApiError } from '../bamboohr/bamboohr-api-error';
-import { type BambooHrDirectory, HttpBambooHrDirectory } from '../bamboohr/bamboohr-directory';
-import type { BambooHrFieldLabels } from '../bamboohr/field-labels';
-import { mapBambooHrWebhook } from '../bamboohr/map-webhook';
-import { verifyBambooHrSignature } from '../bamboohr/verify-signature';
-import { type IngestRequest, type IngestResponse, json, problem } from '../http';
-import { idConflictCheck } from '../id-conflicts';
+import { acceptEvents, idConflictCheck, serviceUnavailable } from '../accept-events';
+import { BambooHrApiError, type BambooHrDirectory, HttpBambooHrDirectory } from '../bamboohr/directory';
+import { verifyBambooHrSignature } from '../bamboohr/signature';
+import { mapBambooHrWebhook } from '../bamboohr/webhook';
+import {
+  type IngestRequest,
+  type IngestResponse,
+  json,
+  MAX_WEBHOOK_BODY_BYTES,
+  mib,
+  problem,
+  requireJson,
+  requireSize,
+} from '../http';
 import type { IngestDeps } from '../ingest-deps';
-import { MAX_WEBHOOK_BODY_BYTES, mib } from '../limits';
 import { policyRefusalsOf, reasonOf } from '../policy-refusals';
 import { readJson } from '../read-json';
-import { requireJson, requireSize, serviceUnavailable } from './guards';
-
-export type BambooHrIngestOptions = {
-  /** `acme` in acme.bamboohr.com: needed to look up employees that webhooks name without fields. */
-  companyDomain?: string;
-  labels?: Partial<BambooHrFieldLabels>;
-  /** Another API host (tests point it at a loopback fake). */
-  apiBaseUrl?: string;
-  /** Replaces the HTTP directory (tests). */
-  directory?: BambooHrDirectory;
-};
 
 const SOURCE = 'bamboohr';
 

@@ -1,14 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { EnqueueError } from '../../queue/event-queue';
-import { acceptEvents } from '../accept-events';
-import type { BatchParseOptions, BatchRow, RejectedRow } from '../batch/batch-result';
-import { BatchFormatError, type ParsedBatch, parseCsvBatch, parseNdjsonBatch } from '../batch/parse-batch';
-import { type IngestRequest, type IngestResponse, json, mediaTypeOf, problem } from '../http';
-import { findIdConflicts, idConflictCheck } from '../id-conflicts';
+import { acceptEvents, findIdConflicts, idConflictCheck, serviceUnavailable } from '../accept-events';
+import {
+  BatchFormatError,
+  type BatchParseOptions,
+  type BatchRow,
+  type ParsedBatch,
+  type RejectedRow,
+} from '../batch';
+import { parseCsvBatch } from '../csv';
+import {
+  type IngestRequest,
+  type IngestResponse,
+  json,
+  MAX_BATCH_BODY_BYTES,
+  MAX_BATCH_ROWS,
+  mediaTypeOf,
+  mib,
+  problem,
+} from '../http';
 import type { IngestDeps } from '../ingest-deps';
-import { MAX_BATCH_BODY_BYTES, MAX_BATCH_ROWS, mib } from '../limits';
+import { parseNdjsonBatch } from '../ndjson';
 import { withPolicyApplied } from '../policy-refusals';
-import { serviceUnavailable } from './guards';
 
 const PARSERS: Record<string, (text: string, options: BatchParseOptions) => ParsedBatch> = {
   'text/csv': parseCsvBatch,
