@@ -1,7 +1,7 @@
 import type { CliOutput } from '../output';
-import type { BatchProgress } from './resumable-upload';
+import type { BatchProgress, ProgressCounts, ProgressSink } from './resumable-upload';
 
-export type ProgressCounts = { rowsSent: number; rowsTotal: number; accepted: number; rejected: number };
+export type { ProgressCounts } from './resumable-upload';
 
 const PLAIN_EVERY_MS = 2_000;
 const BAR_WIDTH = 24;
@@ -10,7 +10,7 @@ const BAR_WIDTH = 24;
  * Upload progress on stderr: one line redrawn in place on a terminal, and plain lines every few seconds
  * otherwise (CI logs, a redirect), so a log shows progress without thousands of redraws.
  */
-export class ProgressBar {
+export class ProgressBar implements ProgressSink {
   readonly #out: CliOutput;
   readonly #now: () => number;
   readonly #startedAt: number;

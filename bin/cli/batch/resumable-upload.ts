@@ -20,7 +20,6 @@ import {
   unexpectedAnswer,
 } from '../http/api-client';
 import { type BatchChunk, type BatchFile, CONTENT_TYPES, chunkBody } from './batch-file';
-import type { ProgressBar } from './progress-report';
 
 const progressSchema = z.object({
   version: z.literal(1),
@@ -43,6 +42,15 @@ const progressSchema = z.object({
 /** How far an upload got: kept after every chunk, so an interrupted upload continues after the last one. */
 export type BatchProgress = z.infer<typeof progressSchema>;
 export type FileIdentity = BatchProgress['file'];
+
+export type ProgressCounts = { rowsSent: number; rowsTotal: number; accepted: number; rejected: number };
+
+/** Where an upload reports its progress (progress-report.ts's ProgressBar): declared here, so neither imports the other's code. */
+export type ProgressSink = {
+  update(counts: ProgressCounts): void;
+  interrupt(): void;
+  finish(counts: ProgressCounts): void;
+};
 
 export function fileIdentity(bytes: Buffer, mtimeMs: number): FileIdentity {
   return { size: bytes.length, mtimeMs, sha256: createHash('sha256').update(bytes).digest('hex') };
@@ -188,7 +196,7 @@ export type Upload = {
   strict: boolean;
   progress: BatchProgress;
   store: ProgressFile;
-  bar: ProgressBar;
+  bar: ProgressSink;
   rowsTotal: number;
   now: () => number;
   cwd: string;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CanonicalEvent } from '../events/canonical-event';
+import type { User } from '../truefoundry/api-contract';
 import type { AttemptRecord } from '../truefoundry/client';
 import {
   TrueFoundryAbortedError,
@@ -9,7 +10,7 @@ import {
   TrueFoundryRateLimitError,
   TrueFoundryUnauthorizedError,
 } from '../truefoundry/errors';
-import type { ConvergenceDeps } from './converge-event';
+import type { ConvergenceDeps } from './convergence-deps';
 import { type DesiredState, observe, planConvergence, type Step } from './convergence-plan';
 import { type Log, type StepRecord, silentLog, type UsersApi } from './ports';
 import { callForStep } from './step-calls';
@@ -68,6 +69,11 @@ export class EventRun {
   private readonly created = new Set<string>();
   private credentialsRefreshed = false;
   private api: UsersApi | undefined;
+  /**
+   * Users read by wouldDeactivate, served once to the first plan round of their target: the guard's look
+   * costs no second read, and nothing was written in between.
+   */
+  private readonly prefetched = new Map<string, User | undefined>();
 
   constructor(
     private readonly event: CanonicalEvent,
@@ -92,9 +98,28 @@ export class EventRun {
     return notes.length > 0 ? notes.join('; ') : undefined;
   }
 
+  /**
+   * Whether converging the targets would deactivate an active account: read only, for the offboarding guard
+   * (hold-check.ts), which counts only offboards that take access away.
+   */
+  async wouldDeactivate(targets: Target[]): Promise<boolean> {
+    for (const target of targets) {
+      if (target.desired.kind !== 'offboarded') continue;
+      const user = await this.call((api) => api.findByEmail(target.email, this.callOptions));
+      this.prefetched.set(target.email, user);
+      const plan = planConvergence(target.desired, observe(user), this.deps.config.provisionMode);
+      if (plan.steps.some((step) => step.key === 'deactivate')) return true;
+    }
+    return false;
+  }
+
   private async convergeTarget(target: Target): Promise<string | undefined> {
     for (let round = 1; round <= MAX_ROUNDS; round++) {
-      const user = await this.call((api) => api.findByEmail(target.email, this.callOptions));
+      const user =
+        round === 1 && this.prefetched.has(target.email)
+          ? this.prefetched.get(target.email)
+          : await this.call((api) => api.findByEmail(target.email, this.callOptions));
+      this.prefetched.delete(target.email);
       const plan = planConvergence(target.desired, observe(user), this.deps.config.provisionMode);
       if (plan.steps.length === 0) return plan.note;
       if (await this.runSteps(target, plan.steps)) return undefined;

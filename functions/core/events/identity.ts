@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { domainToASCII } from 'node:url';
-import type { Employee } from './canonical-event';
 import { codePointOf, unsafeCharacterIn } from './safe-text';
 
 /*
@@ -16,7 +15,8 @@ import { codePointOf, unsafeCharacterIn } from './safe-text';
  * arrives for the same address.
  * SQS allows 128 printable ASCII characters, so longer or non-ASCII keys are hashed.
  */
-export function personKeyOf(employee: Pick<Employee, 'id' | 'email'>): string {
+// Structural rather than the event's Employee type, which would make events/ import itself in a cycle.
+export function personKeyOf(employee: { id: string; email: string }): string {
   const key =
     employee.id.toLowerCase() === employee.email ? emailPersonKey(employee.email) : `id:${employee.id}`;
   return /^[\x21-\x7e]{1,128}$/.test(key) ? key : `sha256:${createHash('sha256').update(key).digest('hex')}`;
