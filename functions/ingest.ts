@@ -6,16 +6,21 @@ import { dynamoDb, sqs } from './commons/aws-clients';
 import { buildIngestDeps } from './commons/build-deps';
 import { log, logger, metrics, tracer } from './commons/powertools';
 import { ingestFunctionSettings, readFunctionSettings } from './commons/settings';
-import { createDynamoDbStateStore, StateTable } from './core/adapters/dynamodb';
+import { createDynamoDbStateStore, SharedRateLimiter, StateTable } from './core/adapters/dynamodb';
 import { DynamoDbWebhookIds } from './core/adapters/dynamodb/dynamodb-webhook-ids';
 import { SqsEventQueue } from './core/adapters/sqs/sqs-event-queue';
 import { createIngestApp } from './core/ingest/ingest-app';
 import { type ApiGatewayEvent, toIngestRequest, toProxyResult } from './lambda/api-gateway';
 import { bundledIngestPolicy } from './lambda/bundled-policy';
-import { ingestCredentialsFrom } from './lambda/secrets';
+import { ingestCredentialsFrom, trueFoundryCredentialsFrom } from './lambda/secrets';
+import { roleMappingOf } from './lambda/worker-deps';
 
-/** Ingest λ: API Gateway → authenticate, validate, record, enqueue. Never calls TrueFoundry. */
+/**
+ * Ingest λ: API Gateway → authenticate, validate, record, enqueue. Writes nothing to TrueFoundry; previews
+ * (`?dryRun=true`) and reconciliation only read it, at the tenant's one rate shared with the workers.
+ */
 const settings = readFunctionSettings(ingestFunctionSettings);
+const table = new StateTable(dynamoDb, settings.TABLE_NAME);
 const app = createIngestApp(
   buildIngestDeps(settings, {
     store: createDynamoDbStateStore({
@@ -27,10 +32,20 @@ const app = createIngestApp(
     // POST /forget, served by the operator λ (the IAM route), has no queue to search here: the store refuses
     // while the person has events queued, and the CLI purges the dead-letter queue itself.
     credentials: ingestCredentialsFrom(settings.INGEST_SECRET_ARN),
-    webhookIds: new DynamoDbWebhookIds(new StateTable(dynamoDb, settings.TABLE_NAME)),
+    webhookIds: new DynamoDbWebhookIds(table),
     // Written out literally: the stack's esbuild `define` replaces exactly this expression with the resolved policy.
     policy: bundledIngestPolicy(process.env.POLICY_JSON),
     log,
+    ...(settings.TFY_SECRET_ARN
+      ? {
+          trueFoundry: {
+            trueFoundryCredentials: trueFoundryCredentialsFrom(settings.TFY_SECRET_ARN),
+            rateLimiter: (rate) => new SharedRateLimiter(table, rate),
+            // Written out literally, like the policy: the stack's `define` replaces it with the validated mapping.
+            roleMapping: roleMappingOf(process.env.ROLE_MAPPING_JSON),
+          },
+        }
+      : {}),
   }),
 );
 

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { bambooHrFieldLabelOverrides } from '../functions/core/ingest/bamboohr/fields';
 import { type EffectivePolicy, resolvePolicy } from '../functions/core/policy/policy-file';
+import { parseIgnoreList } from '../functions/core/reconcile/ignore';
 import { loadRoleMapping, type RoleMappingFile } from '../functions/core/roles/role-mapping';
 import { PROJECT_ROOT } from './project-paths';
 
@@ -129,6 +130,13 @@ export const contextSchema = z
     /** Days terminal events stay in DynamoDB before TTL removes them. */
     retentionDays: integer(1, 3_650, 30),
     /**
+     * The offboarding guard: at most this many offboards deactivate within offboardGuardWindowMinutes; the
+     * rest are held for an operator (`hr-provisioning holds`). 0 turns it off. At most 500: the window is one
+     * DynamoDB item listing the admitted events, which must stay far below the 400 KB item limit.
+     */
+    offboardGuardMax: integer(0, 500, 25),
+    offboardGuardWindowMinutes: integer(1, 10_080, 60),
+    /**
      * Write emails into the functions' log lines as they are (LOG_EMAILS), for debugging; default: each
      * email is logged as a digest, `<email:…>`, since logs outlive the state's retention.
      */
@@ -195,6 +203,25 @@ export const contextSchema = z
     bamboohrFieldLabels: z.preprocess(
       (value) => (typeof value === 'string' && value.trim().startsWith('{') ? JSON.parse(value) : value),
       bambooHrFieldLabelOverrides.optional(),
+    ),
+    /**
+     * Accounts POST /reconcile lists under `ignored` and never touches (service accounts, admins): email globs
+     * (`*`, `?`), comma-separated on the command line or a list in cdk.json; the operator λ's RECONCILE_IGNORE.
+     * Unset: none.
+     */
+    reconcileIgnore: z.preprocess(
+      (value) => (typeof value === 'string' ? parseIgnoreList(value) : value),
+      z
+        .array(
+          z
+            .string({ error: 'must be a string' })
+            .trim()
+            .regex(/^[^\s,]+$/, {
+              error: 'must be an email glob without spaces or commas, e.g. svc-*@example.com',
+            }),
+          { error: 'must be comma-separated email globs or a list of them' },
+        )
+        .default([]),
     ),
   })
   .superRefine((config, ctx) => {

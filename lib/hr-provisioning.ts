@@ -21,6 +21,11 @@ const INGEST_TIMEOUT = Duration.seconds(29);
 
 /** TrueFoundry call timeout: at most 20 s, and short enough that a few attempts fit in one invocation. */
 const MAX_TFY_TIMEOUT_MS = 20_000;
+/**
+ * Per TrueFoundry read of a preview or a reconcile from the ingest and operator λs: well inside their 29 s, so
+ * a slow tenant answers the operator with an error rather than API Gateway with a timeout.
+ */
+const INGEST_TFY_TIMEOUT_MS = 5_000;
 
 export interface HrProvisioningProps {
   /** The validated configuration (`readConfig`). */
@@ -94,8 +99,9 @@ export class HrProvisioning extends Construct {
         'The webhook keys are shared with the HR systems (BambooHR, senders of Standard Webhooks); rotating them means changing the sender at the same moment, which the operator does by hand',
     });
 
-    // The ingest λ: authenticates, validates and enqueues; never calls TrueFoundry. The operator λ is the
-    // same app under another role, behind the IAM routes: reads and purges that the ingest role may not do.
+    // The ingest λ: authenticates, validates and enqueues; never writes to TrueFoundry (previews read it). The
+    // operator λ is the same app under another role, behind the IAM routes: reads and purges that the ingest
+    // role may not do.
     const appEnvironment = {
       TABLE_NAME: this.table.table.tableName,
       QUEUE_URL: this.queues.queue.queueUrl,
@@ -106,10 +112,23 @@ export class HrProvisioning extends Construct {
       ...(config.bamboohrFieldLabels
         ? { BAMBOOHR_FIELD_LABELS: JSON.stringify(config.bamboohrFieldLabels) }
         : {}),
+      // Previews (`?dryRun=true`) and reconcile read TrueFoundry with the worker's planner and settings, at
+      // the tenant's one rate (shared through the table); they never write to it (functions/core/engine/preview.ts).
+      TFY_SECRET_ARN: this.tfySecret.secret.secretArn,
+      TFY_PROVISION_MODE: config.tfyProvisionMode,
+      ...(config.tfyAcceptInviteUrl ? { TFY_ACCEPT_INVITE_URL: config.tfyAcceptInviteUrl } : {}),
+      ...(config.tfyTenantName ? { TFY_TENANT_NAME: config.tfyTenantName } : {}),
+      TFY_DELETE_AFTER_OFFBOARD: String(config.tfyDeleteAfterOffboard),
+      TFY_RATE_LIMIT_RPS: String(config.tfyRateLimitRps),
+      TFY_TIMEOUT_MS: String(INGEST_TFY_TIMEOUT_MS),
     };
     // The policy is part of the code too, resolved against the role mapping at synth: the ingest λ refuses
     // by it early, the worker checks it again before each write.
     const policyDefine = { 'process.env.POLICY_JSON': JSON.stringify(JSON.stringify(config.policy)) };
+    // The role mapping too: a preview plans the roles the worker would derive.
+    const roleMappingDefine = {
+      'process.env.ROLE_MAPPING_JSON': JSON.stringify(JSON.stringify(config.roleMapping)),
+    };
     this.ingest = new ServiceFunction(this, 'Ingest', {
       entry: resolveEntry(entries.ingest),
       description: `HR provisioning (${config.stage}): accepts HR events and enqueues them`,
@@ -117,7 +136,7 @@ export class HrProvisioning extends Construct {
       timeout: INGEST_TIMEOUT,
       serviceName: serviceName('ingest'),
       environment: appEnvironment,
-      define: policyDefine,
+      define: { ...roleMappingDefine, ...policyDefine },
       logRetention,
       ...(logsKmsKey ? { logsKmsKey } : {}),
       removalPolicy,
@@ -140,8 +159,12 @@ export class HrProvisioning extends Construct {
       memorySize: config.ingestMemoryMb,
       timeout: INGEST_TIMEOUT,
       serviceName: serviceName('operator'),
-      environment: appEnvironment,
-      define: policyDefine,
+      environment: {
+        ...appEnvironment,
+        // POST /reconcile is an operator route: only this λ serves it on AWS.
+        ...(config.reconcileIgnore.length > 0 ? { RECONCILE_IGNORE: config.reconcileIgnore.join(',') } : {}),
+      },
+      define: { ...roleMappingDefine, ...policyDefine },
       logRetention,
       ...(logsKmsKey ? { logsKmsKey } : {}),
       removalPolicy,
@@ -163,6 +186,33 @@ export class HrProvisioning extends Construct {
       new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.queues.queue.queueArn] }),
     );
     this.ingestSecret.grantGetSecretValue(this.ingest.role);
+    // Previews (ingest λ) and reconcile (operator λ) read TrueFoundry's current state to plan; their code path
+    // is read-only (a facade with the list read only), writes happen only in the worker. They count against the
+    // tenant's one rate: the shared token bucket's item in the table (RATE#, in INGEST_LEADING_KEYS).
+    this.tfySecret.grantGetSecretValue(this.ingest.role);
+    this.tfySecret.grantGetSecretValue(this.operator.role);
+    this.operator.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [this.table.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [RATE_LEADING_KEY] } },
+      }),
+    );
+
+    // `reconcile --apply` submits its events as POST /events does: it records them (event items and the
+    // acceptance counter; PutItem is granted above) and enqueues them. `holds release` sets a held event queued
+    // again and enqueues it; `holds reject` ends it failed (the guard's own items are puts and deletes). People,
+    // marks and the ledger stay read-only to the operator λ.
+    this.operator.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [this.table.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['EVENT#*', 'SEQUENCE'] } },
+      }),
+    );
+    this.operator.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.queues.queue.queueArn] }),
+    );
 
     // The worker λ: converges TrueFoundry to each event, in order per employee.
     this.worker = new ServiceFunction(this, 'Worker', {
@@ -186,13 +236,12 @@ export class HrProvisioning extends Construct {
         MAX_ATTEMPTS: String(config.maxAttempts),
         MAX_RECEIVE_COUNT: String(config.maxReceiveCount),
         RETENTION_DAYS: String(config.retentionDays),
+        OFFBOARD_GUARD_MAX: String(config.offboardGuardMax),
+        OFFBOARD_GUARD_WINDOW_MINUTES: String(config.offboardGuardWindowMinutes),
         ...(config.logEmails ? { LOG_EMAILS: 'true' } : {}),
       },
       // The role mapping is part of the code: validated at synth, inlined into the bundle.
-      define: {
-        'process.env.ROLE_MAPPING_JSON': JSON.stringify(JSON.stringify(config.roleMapping)),
-        ...policyDefine,
-      },
+      define: { ...roleMappingDefine, ...policyDefine },
       logRetention,
       ...(logsKmsKey ? { logsKmsKey } : {}),
       removalPolicy,
@@ -300,8 +349,13 @@ export class HrProvisioning extends Construct {
   }
 }
 
-/** The partition keys the ingest λ may touch: event items, the acceptance counter, webhook-id records. */
-export const INGEST_LEADING_KEYS = ['EVENT#*', 'SEQUENCE', 'WEBHOOK#*'] as const;
+/**
+ * The partition keys the ingest λ may touch: event items, the acceptance counter, webhook-id records, and the
+ * tenant's rate bucket (one number: when the next TrueFoundry call is due) that its previews are paced by.
+ */
+/** The tenant's shared rate bucket (SharedRateLimiter): previews and reconcile pace their reads by it. */
+const RATE_LEADING_KEY = 'RATE#*';
+export const INGEST_LEADING_KEYS = ['EVENT#*', 'SEQUENCE', 'WEBHOOK#*', RATE_LEADING_KEY] as const;
 
 function resolveEntry(entry: string): string {
   return isAbsolute(entry) ? entry : resolve(PROJECT_ROOT, entry);

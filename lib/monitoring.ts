@@ -161,6 +161,13 @@ export class Monitoring extends Construct {
         statistic: 'Sum',
         period: fiveMinutes,
       });
+    alarm(
+      'EventsHeld',
+      'The offboarding guard held an offboard (more deactivations than OFFBOARD_GUARD_MAX within the window), or an event behind one: run `hr-provisioning holds list`, then release or reject them (docs/operations.md).',
+      outcome('HeldEvents'),
+      1,
+      ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    );
 
     // Dashboards are global to the account: the region keeps same-named stages in two regions apart.
     this.dashboard = new Dashboard(this, 'Dashboard', {

@@ -75,13 +75,21 @@ export async function startRuntime(config: LocalConfig, log: Log = loggerFor(con
   const tenant = sandbox
     ? { baseUrl: sandbox.url, apiKey: sandbox.apiKey }
     : { baseUrl: config.TFY_BASE_URL ?? '', apiKey: config.TFY_API_KEY ?? '' };
+  // One pacer for the tenant's one rate: the workers' calls and ingest's reads (previews, reconciliation).
+  let pacer: RateLimiter | undefined;
+  const trueFoundry = {
+    trueFoundryCredentials: async () => tenant,
+    rateLimiter: (rate: { requestsPerSecond: number }) => {
+      pacer ??= new RateLimiter(rate);
+      return pacer;
+    },
+    roleMapping,
+  };
   const workers = new WorkerPool(queue, {
     concurrency: config.WORKER_CONCURRENCY,
     deps: buildEngineDeps(config, {
       store,
-      trueFoundryCredentials: async () => tenant,
-      rateLimiter: (rate) => new RateLimiter(rate),
-      roleMapping,
+      ...trueFoundry,
       policy,
       log,
       visibilityTimeoutMs: config.VISIBILITY_TIMEOUT_SECONDS * 1000,
@@ -99,6 +107,7 @@ export async function startRuntime(config: LocalConfig, log: Log = loggerFor(con
       webhookIds: new SqliteWebhookIds(db),
       policy,
       log,
+      trueFoundry,
     }),
   );
   const admin = {

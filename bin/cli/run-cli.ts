@@ -4,6 +4,8 @@ import { batchCommand } from './commands/batch';
 import { dlqCommand } from './commands/dlq';
 import { eventsCommand } from './commands/events';
 import { forgetCommand } from './commands/forget';
+import { holdsCommand } from './commands/holds';
+import { reconcileCommand } from './commands/reconcile';
 import { sendCommand } from './commands/send';
 import { statusCommand } from './commands/status';
 import { writeLines } from './output';
@@ -17,6 +19,8 @@ const COMMANDS: Record<CommandName, Command> = {
   events: eventsCommand,
   dlq: dlqCommand,
   forget: forgetCommand,
+  holds: holdsCommand,
+  reconcile: reconcileCommand,
 };
 
 const isCommand = (word: string): word is CommandName => Object.hasOwn(COMMANDS, word);
@@ -65,17 +69,21 @@ const COMMAND_USAGE = {
     file (one event per line) to POST /events, in requests of at most 500 events and 1 MiB.
     Prints each event's id and status; invalid events are named by their line in the file.
     example: hr-provisioning send samples/events.jsonl`,
-  batch: `batch <file.csv|file.jsonl> [--strict] [--chunk-rows N] [--restart]
+  batch: `batch <file.csv|file.jsonl> [--strict] [--chunk-rows N] [--restart] [--dry-run [--json]]
     Uploads a batch onboarding file of any size to POST /batch in chunks of N rows (default 500), under
     one batch id, with a progress bar. An interrupted upload continues where it stopped when run again
     (progress is kept in <file>.progress.json); --restart starts it over.
     --strict  check the whole file first and send nothing if any row is invalid
+    --dry-run  preview instead: what the worker would write to TrueFoundry for each row (a table of
+               line, id, email, actions, note, then a summary), planned against TrueFoundry as it is now;
+               nothing is recorded, queued or written (chunks of at most 200 rows; --json: the API's JSON)
     Exit code 0: every row accepted; 2: some rows rejected (listed with their line); 1: error.
-    example: hr-provisioning batch people.csv --chunk-rows 1000`,
+    example: hr-provisioning batch people.csv --chunk-rows 1000
+    example: hr-provisioning batch people.csv --dry-run`,
   status: `status <event-id> [--json]
     Shows one event: its status, then every TrueFoundry call made for it, then its error.
     example: hr-provisioning status evt-0001`,
-  events: `events [--status queued|running|succeeded|superseded|failed] [--limit N] [--json]
+  events: `events [--status queued|running|succeeded|superseded|failed|held] [--limit N] [--json]
     Lists events (the first 50 unless --limit says otherwise), following the API's pages.
     example: hr-provisioning events --status failed`,
   dlq: `dlq list [--max N] [--json]
@@ -91,6 +99,26 @@ dlq redrive [--id <event-id> ...]
     Refused while an event of theirs is queued or running. On AWS, --dlq-url (or HRP_DLQ_URL) also deletes
     their messages from the SQS dead-letter queue. The call is IAM-signed on AWS, as reads are.
     example: hr-provisioning forget --employee E1001`,
+  holds: `holds list [--json]
+holds release --all | --id <event-id> ... [--json]
+holds reject --id <event-id> ... [--json]
+    The offboarding guard's held events: offboards beyond OFFBOARD_GUARD_MAX deactivations within
+    OFFBOARD_GUARD_WINDOW_MINUTES, and every later event of their person, held behind them in order.
+    list     id, type, person, email, when it occurred, when it was held, and why
+    release  back to the queue, per person in acceptance order; admitted without counting against the
+             limit. An event behind an earlier held event of its person is released only with it
+    reject   the event ends failed, "rejected by an operator", with no call; the person's later held
+             events stay held until released or rejected
+    Exit code 1 when an id was not held, was blocked or could not be enqueued again.
+    example: hr-provisioning holds release --all`,
+  reconcile: `reconcile <roster.csv> [--apply] [--json]
+    Compares a roster (CSV, the batch columns; type may be left out) of everyone who should have access with
+    TrueFoundry, through POST /reconcile on the runtime or stack targeted: who is missing (or deactivated),
+    which active accounts are orphans, whose roles drifted; RECONCILE_IGNORE's accounts are only listed.
+    --apply  also submit the events that converge: hires, role changes, offboards (the offboarding guard
+             applies to them); nothing is submitted if any row is invalid
+    --json   print the report as JSON
+    example: hr-provisioning reconcile roster.csv --apply`,
 } as const;
 
 type CommandName = keyof typeof COMMAND_USAGE;

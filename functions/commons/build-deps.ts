@@ -1,6 +1,7 @@
 import type { ConvergenceDeps } from '../core/engine/converge-event';
 import type { MessageBudget } from '../core/engine/handle-event-message';
 import type { Log, StateStore } from '../core/engine/ports';
+import { holdsOperations } from '../core/holds/holds-operator';
 import type { IngestCredentials } from '../core/ingest/authenticate';
 import type { IngestDeps } from '../core/ingest/ingest-deps';
 import type { WebhookIdStore } from '../core/ingest/webhook-ids';
@@ -10,7 +11,7 @@ import type { EventQueue } from '../core/queue/event-queue';
 import type { RoleMapping } from '../core/roles/role-mapping';
 import { CredentialedUsersApiProvider, type CredentialsSource } from '../core/truefoundry/credentials';
 import type { Pacer } from '../core/truefoundry/rate-limiter';
-import type { EngineSettings, IngestSettings } from './settings';
+import type { EngineSettings, IngestSettings, TrueFoundrySettings } from './settings';
 
 /*
  * The one wiring of both runtimes: settings (settings.ts) plus the adapters a runtime chose, in; the deps of
@@ -29,15 +30,19 @@ const NOT_VISIBLE_RETRY_MS = 5_000;
 /** A step's lease is this many TrueFoundry timeouts: longer than one step with the client's retries. */
 const LEASE_TIMEOUTS = 5;
 
-/** What a runtime wires into the engine. */
-export type EngineAdapters = {
-  store: StateStore;
+/** How a runtime reaches TrueFoundry, and the mapping and policy the planner judges by. */
+export type TrueFoundryAdapters = {
   /** TrueFoundry's URL and API key: Secrets Manager on AWS; the environment or the sandbox locally. */
   trueFoundryCredentials: CredentialsSource;
   /** Paces TrueFoundry calls at the tenant's rate: shared through the state table on AWS, in process locally. */
   rateLimiter: (options: { requestsPerSecond: number }) => Pacer;
   roleMapping: RoleMapping;
   policy: Policy | undefined;
+};
+
+/** What a runtime wires into the engine. */
+export type EngineAdapters = TrueFoundryAdapters & {
+  store: StateStore;
   log: Log;
   /**
    * How long a delivered message stays hidden, where the runtime sets it (`npm start`): a step's lease ends
@@ -51,8 +56,34 @@ export type EngineDeps = ConvergenceDeps & MessageBudget;
 
 /** The convergence engine's deps, and the budget handleEventMessage judges deliveries by. */
 export function buildEngineDeps(settings: EngineSettings, adapters: EngineAdapters): EngineDeps {
+  const trueFoundry = buildTrueFoundry(settings, adapters, adapters.visibilityTimeoutMs);
   return {
     store: adapters.store,
+    ...trueFoundry,
+    // The engine's alone: previews and reconciliation write nothing, so the guard has nothing to count there.
+    config: {
+      ...trueFoundry.config,
+      offboardGuard: {
+        max: settings.OFFBOARD_GUARD_MAX,
+        windowMs: settings.OFFBOARD_GUARD_WINDOW_MINUTES * 60_000,
+      },
+    },
+    log: adapters.log,
+    maxAttempts: settings.MAX_ATTEMPTS,
+    maxReceiveCount: settings.MAX_RECEIVE_COUNT,
+  };
+}
+
+/**
+ * TrueFoundry's client (paced at the tenant's rate) and the convergence config: the engine's, and the ingest
+ * app's, whose previews and reconciliation plan with the same planner (and only read).
+ */
+export function buildTrueFoundry(
+  settings: TrueFoundrySettings,
+  adapters: TrueFoundryAdapters,
+  visibilityTimeoutMs?: number,
+): Pick<ConvergenceDeps, 'api' | 'config'> {
+  return {
     api: new CredentialedUsersApiProvider(adapters.trueFoundryCredentials, {
       timeoutMs: settings.TFY_TIMEOUT_MS,
       rateLimiter: adapters.rateLimiter({ requestsPerSecond: settings.TFY_RATE_LIMIT_RPS }),
@@ -66,15 +97,12 @@ export function buildEngineDeps(settings: EngineSettings, adapters: EngineAdapte
       policy: adapters.policy,
       // Longer than a step can take with the client's retries (timeout × attempts), shorter than visibility.
       leaseMs: Math.min(
-        adapters.visibilityTimeoutMs ?? Number.POSITIVE_INFINITY,
+        visibilityTimeoutMs ?? Number.POSITIVE_INFINITY,
         settings.TFY_TIMEOUT_MS * LEASE_TIMEOUTS,
       ),
       notVisibleRetryMs: NOT_VISIBLE_RETRY_MS,
       unknownCreateBoundMs: settings.UNKNOWN_CREATE_BOUND_SECONDS * 1000,
     },
-    log: adapters.log,
-    maxAttempts: settings.MAX_ATTEMPTS,
-    maxReceiveCount: settings.MAX_RECEIVE_COUNT,
   };
 }
 
@@ -93,6 +121,12 @@ export type IngestAdapters = {
   webhookIds: WebhookIdStore;
   policy: Policy | undefined;
   log: Log;
+  /**
+   * How ingest reaches TrueFoundry, read-only (previews, reconciliation): the same credentials, role mapping
+   * and shared rate as the engine's, so a preview counts against the tenant's one rate. Absent: those routes
+   * answer 501.
+   */
+  trueFoundry?: Omit<TrueFoundryAdapters, 'policy'>;
 };
 
 /** The ingest app's deps (createIngestApp). */
@@ -109,8 +143,17 @@ export function buildIngestDeps(settings: IngestSettings, adapters: IngestAdapte
       ...(settings.BAMBOOHR_FIELD_LABELS ? { labels: settings.BAMBOOHR_FIELD_LABELS } : {}),
     },
     policy: adapters.policy,
+    ...(adapters.trueFoundry
+      ? { trueFoundry: buildTrueFoundry(settings, { ...adapters.trueFoundry, policy: adapters.policy }) }
+      : {}),
     forget: (target, by) =>
       forgetPerson(target, by, { store, ...(personQueue ? { queue: personQueue } : {}), log }),
+    // Releasing a held event enqueues it again: the ingest app's queue, in the person's message group.
+    holds: holdsOperations({ store, queue: adapters.queue, log }),
+    reconcile: {
+      ignore: settings.RECONCILE_IGNORE,
+      ownerOf: (email) => store.people.ownerOf(email),
+    },
     log,
   };
 }

@@ -8,6 +8,7 @@ import {
   webhookSecretProblem,
 } from '../core/ingest/authenticate';
 import { bambooHrFieldLabelsJson } from '../core/ingest/bamboohr/fields';
+import { parseIgnoreList } from '../core/reconcile/ignore';
 import { trueFoundryBaseUrlProblem } from '../core/truefoundry/credentials';
 
 /*
@@ -36,6 +37,10 @@ const positiveInt = (fallback: number) =>
   numberOr(fallback).pipe(
     z.number().int({ error: 'must be a whole number' }).positive({ error: 'must be positive' }),
   );
+const nonNegativeInt = (fallback: number) =>
+  numberOr(fallback).pipe(
+    z.number().int({ error: 'must be a whole number' }).nonnegative({ error: 'must not be negative' }),
+  );
 /** On for 1, true, yes or on (any case); off otherwise, and when unset. */
 const flag = z
   .string()
@@ -59,8 +64,11 @@ export const credentialRules = {
 /** Days finished events are kept (DynamoDB TTL on AWS, an hourly purge locally). */
 const retentionDays = positiveInt(30);
 
-/** What the convergence engine is told, the same in both runtimes (build-deps.ts turns it into its deps). */
-const engineShape = {
+/**
+ * How TrueFoundry is reached and planned for: the engine's, and the ingest app's too, whose previews
+ * (`?dryRun=true`) and reconciliation read TrueFoundry with the same client and planner (build-deps.ts).
+ */
+const trueFoundryShape = {
   TFY_PROVISION_MODE: optional.pipe(
     z.enum(['register', 'invite'], { error: 'must be register or invite' }).default('register'),
   ),
@@ -75,11 +83,22 @@ const engineShape = {
    * lease is five times this, and a Lambda worker starts no step with less than this left.
    */
   TFY_TIMEOUT_MS: positiveInt(20_000),
+  /** How long a create that may have happened (timeout, 5xx, crash) holds back another create of the account. */
+  UNKNOWN_CREATE_BOUND_SECONDS: positiveInt(120),
+};
+
+/** What the convergence engine is told, the same in both runtimes (build-deps.ts turns it into its deps). */
+const engineShape = {
+  ...trueFoundryShape,
   /** Attempts (deliveries that ran the event, counted in the store) before a transient failure is final. */
   MAX_ATTEMPTS: positiveInt(5),
   RETENTION_DAYS: retentionDays,
-  /** How long a create that may have happened (timeout, 5xx, crash) holds back another create of the account. */
-  UNKNOWN_CREATE_BOUND_SECONDS: positiveInt(120),
+  /**
+   * The offboarding guard (core/engine/offboard-guard.ts): at most this many offboards deactivate within the
+   * window; the rest are held for an operator (`hr-provisioning holds`). 0 turns it off.
+   */
+  OFFBOARD_GUARD_MAX: nonNegativeInt(25),
+  OFFBOARD_GUARD_WINDOW_MINUTES: positiveInt(60),
 };
 
 /** What the ingest app is told, the same in both runtimes. */
@@ -88,6 +107,17 @@ const ingestShape = {
   /** Label overrides for renamed BambooHR fields, JSON, e.g. {"workEmail":"Company Email"}. */
   BAMBOOHR_FIELD_LABELS: optional.pipe(bambooHrFieldLabelsJson.optional()),
   RETENTION_DAYS: retentionDays,
+  /**
+   * Accounts POST /reconcile lists under `ignored` and never touches (service accounts, admins): comma-separated
+   * email globs, `*` any run of characters, `?` one; case-insensitive. E.g. `svc-*@example.com,admin@example.com`.
+   */
+  RECONCILE_IGNORE: z
+    .string()
+    .optional()
+    .transform(parseIgnoreList)
+    .pipe(
+      z.array(z.string().regex(/^\S+$/, { error: 'must be comma-separated email globs without spaces' })),
+    ),
 };
 
 /**
@@ -119,8 +149,11 @@ export const ingestFunctionSettings = {
     TABLE_NAME: required,
     QUEUE_URL: required,
     INGEST_SECRET_ARN: required,
+    ...trueFoundryShape,
+    /** TrueFoundry's secret, read-only here: previews and reconciliation. Unset: those routes answer 501. */
+    TFY_SECRET_ARN: optional,
   }),
-  rules: [],
+  rules: [inviteNeedsUrl],
 } satisfies SettingsSchema<z.ZodType>;
 
 /** The worker λ. */
@@ -181,8 +214,11 @@ export type WorkerFunctionSettings = z.output<typeof workerFunctionSettings.vari
 export type LocalConfig = z.output<typeof localSettings.variables>;
 /** The part of either runtime's settings the engine's deps are built from (build-deps.ts). */
 export type EngineSettings = z.output<z.ZodObject<typeof engineShape>> & { MAX_RECEIVE_COUNT: number };
+/** The part of either runtime's settings TrueFoundry's client and the planner are built from (build-deps.ts). */
+export type TrueFoundrySettings = z.output<z.ZodObject<typeof trueFoundryShape>>;
 /** The part of either runtime's settings the ingest app's deps are built from (build-deps.ts). */
-export type IngestSettings = z.output<z.ZodObject<typeof ingestShape>> & { BAMBOOHR_BASE_URL?: string };
+export type IngestSettings = z.output<z.ZodObject<typeof ingestShape>> &
+  TrueFoundrySettings & { BAMBOOHR_BASE_URL?: string };
 
 /** Reads a function's environment at cold start; a misconfigured function fails at once, naming the variable. */
 export function readFunctionSettings<S extends z.ZodType>(

@@ -26,6 +26,8 @@ const METRIC_OF: Record<string, string> = {
   superseded: 'EventSuperseded',
   failed: 'EventFailed',
   retry: 'EventRetried',
+  // The offboarding guard held it (or held it behind a held event of its person): the alarm watches this.
+  held: 'HeldEvents',
 };
 
 /**

@@ -44,6 +44,7 @@ export function workerDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env):
   };
 }
 
-function roleMappingOf(json: string | undefined): RoleMapping {
+/** The role mapping the stack bundled (`ROLE_MAPPING_JSON`); none: the default. The ingest λ reads it too. */
+export function roleMappingOf(json: string | undefined): RoleMapping {
   return json ? loadRoleMapping(JSON.parse(json), 'the bundled role mapping') : DEFAULT_ROLE_MAPPING;
 }

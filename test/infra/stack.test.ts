@@ -192,9 +192,10 @@ describe('IAM', () => {
     }
   });
 
-  it('lets the ingest λ touch event items only (by leading key), send to the queue and read the ingest secret, only', () => {
+  it('lets the ingest λ touch event items and the rate bucket only (by leading key), send to the queue and read its secret and (previews) the TrueFoundry secret, only', () => {
     const { table, queue } = ids(template);
     const ingestSecret = logicalId(template, 'AWS::SecretsManager::Secret', 'HrProvisioningIngestSecret');
+    const tfySecret = logicalId(template, 'AWS::SecretsManager::Secret', 'HrProvisioningTrueFoundrySecret');
     const logs = logicalId(template, 'AWS::Logs::LogGroup', 'HrProvisioningIngestLogs');
     expect(normalised(policyStatementsOfRole(template, 'HrProvisioningIngestRole'))).toEqual(
       normalised([
@@ -205,17 +206,25 @@ describe('IAM', () => {
           Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
           Resource: getAtt(table),
           Condition: {
-            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['EVENT#*', 'SEQUENCE', 'WEBHOOK#*'] },
+            'ForAllValues:StringLike': {
+              'dynamodb:LeadingKeys': ['EVENT#*', 'SEQUENCE', 'WEBHOOK#*', 'RATE#*'],
+            },
           },
         },
         { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: getAtt(queue) },
-        { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: ref(ingestSecret) },
+        // Previews read TrueFoundry (read-only code path), paced by the tenant's shared rate bucket.
+        {
+          Effect: 'Allow',
+          Action: 'secretsmanager:GetSecretValue',
+          Resource: [ref(ingestSecret), ref(tfySecret)],
+        },
       ]),
     );
   });
 
-  it('lets the operator λ read the table and its index and purge items, with no queue and no secret', () => {
-    const { table } = ids(template);
+  it('lets the operator λ read the table and its index, purge items, pace by the rate bucket, read (reconcile) the TrueFoundry secret and submit reconcile events', () => {
+    const { table, queue } = ids(template);
+    const tfySecret = logicalId(template, 'AWS::SecretsManager::Secret', 'HrProvisioningTrueFoundrySecret');
     const logs = logicalId(template, 'AWS::Logs::LogGroup', 'HrProvisioningOperatorLogs');
     expect(normalised(policyStatementsOfRole(template, 'HrProvisioningOperatorRole'))).toEqual(
       normalised([
@@ -227,6 +236,21 @@ describe('IAM', () => {
           Resource: [getAtt(table), { 'Fn::Join': ['', [getAtt(table), `/index/${STATUS_INDEX}`]] }],
         },
         { Effect: 'Allow', Action: ['dynamodb:DeleteItem', 'dynamodb:PutItem'], Resource: getAtt(table) },
+        { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: ref(tfySecret) },
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:UpdateItem',
+          Resource: getAtt(table),
+          Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['RATE#*'] } },
+        },
+        // `reconcile --apply` records its events (event items, the acceptance counter) and enqueues them.
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:UpdateItem',
+          Resource: getAtt(table),
+          Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['EVENT#*', 'SEQUENCE'] } },
+        },
+        { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: getAtt(queue) },
       ]),
     );
   });
@@ -272,7 +296,7 @@ describe('IAM', () => {
     );
   });
 
-  it('lets each function read only its own secret, imported ones included', () => {
+  it('lets each function read only its own secrets (ingest and operator: the TrueFoundry one too, for previews and reconcile), imported ones included', () => {
     const secretReaders = (t: Template) =>
       resourcesOf(t, 'AWS::IAM::Policy').flatMap(([, policy]) => {
         const roles = (policy.Properties.Roles as { Ref: string }[]).map((r) => r.Ref.replace(/Role.*$/, ''));
@@ -284,16 +308,24 @@ describe('IAM', () => {
     const ingestSecret = logicalId(template, 'AWS::SecretsManager::Secret', 'HrProvisioningIngestSecret');
     expect(secretReaders(template)).toEqual(
       expect.arrayContaining([
-        { roles: ['HrProvisioningIngest'], resources: [ref(ingestSecret)] },
+        { roles: ['HrProvisioningIngest'], resources: [ref(ingestSecret), ref(tfySecret)] },
+        { roles: ['HrProvisioningOperator'], resources: [ref(tfySecret)] },
         { roles: ['HrProvisioningWorker'], resources: [ref(tfySecret)] },
       ]),
     );
-    expect(secretReaders(template)).toHaveLength(2);
+    expect(secretReaders(template)).toHaveLength(3);
     // Imported: a complete ARN exactly, a name-only ARN through its six-character suffix.
-    expect(secretReaders(variant)).toEqual([
-      { roles: ['HrProvisioningIngest'], resources: [`${IMPORTED_INGEST_SECRET}-??????`] },
-      { roles: ['HrProvisioningWorker'], resources: [IMPORTED_TFY_SECRET] },
-    ]);
+    expect(secretReaders(variant)).toEqual(
+      expect.arrayContaining([
+        {
+          roles: ['HrProvisioningIngest'],
+          resources: [`${IMPORTED_INGEST_SECRET}-??????`, IMPORTED_TFY_SECRET],
+        },
+        { roles: ['HrProvisioningOperator'], resources: [IMPORTED_TFY_SECRET] },
+        { roles: ['HrProvisioningWorker'], resources: [IMPORTED_TFY_SECRET] },
+      ]),
+    );
+    expect(secretReaders(variant)).toHaveLength(3);
   });
 
   it('grants kms:Decrypt on an imported secret key to its reader only, through Secrets Manager only', () => {
@@ -350,6 +382,14 @@ describe('functions', () => {
       QUEUE_URL: ref(queue),
       INGEST_SECRET_ARN: ref(secret),
       RETENTION_DAYS: '30',
+      // Previews: the worker's planner settings and the tenant's rate; a short per-read timeout.
+      TFY_SECRET_ARN: ref(
+        logicalId(template, 'AWS::SecretsManager::Secret', 'HrProvisioningTrueFoundrySecret'),
+      ),
+      TFY_PROVISION_MODE: 'register',
+      TFY_DELETE_AFTER_OFFBOARD: 'false',
+      TFY_RATE_LIMIT_RPS: '20',
+      TFY_TIMEOUT_MS: '5000',
       NODE_OPTIONS: '--enable-source-maps',
       POWERTOOLS_SERVICE_NAME: 'hr-provisioning-ingest-dev',
       POWERTOOLS_METRICS_NAMESPACE: 'HrProvisioning',
@@ -359,6 +399,12 @@ describe('functions', () => {
       INGEST_SECRET_ARN: IMPORTED_INGEST_SECRET,
       BAMBOOHR_COMPANY_DOMAIN: 'acme',
       RETENTION_DAYS: '90',
+      TFY_SECRET_ARN: IMPORTED_TFY_SECRET,
+      TFY_PROVISION_MODE: 'invite',
+      TFY_ACCEPT_INVITE_URL: 'https://acme.truefoundry.cloud/accept-invite',
+      TFY_TENANT_NAME: 'acme',
+      TFY_DELETE_AFTER_OFFBOARD: 'true',
+      TFY_RATE_LIMIT_RPS: '10',
     });
   });
 
@@ -377,6 +423,8 @@ describe('functions', () => {
       MAX_ATTEMPTS: '5',
       MAX_RECEIVE_COUNT: '100',
       RETENTION_DAYS: '30',
+      OFFBOARD_GUARD_MAX: '25',
+      OFFBOARD_GUARD_WINDOW_MINUTES: '60',
       NODE_OPTIONS: '--enable-source-maps',
       POWERTOOLS_SERVICE_NAME: 'hr-provisioning-worker-dev',
       POWERTOOLS_METRICS_NAMESPACE: 'HrProvisioning',
@@ -470,7 +518,7 @@ describe('alarms', () => {
 
   it('notify the topic when raised and when cleared', () => {
     const { topic } = ids(template);
-    expect(alarms(template)).toHaveLength(5);
+    expect(alarms(template)).toHaveLength(6);
     for (const alarm of alarms(template)) {
       expect(alarm.AlarmActions).toEqual([ref(topic)]);
       expect(alarm.OKActions).toEqual([ref(topic)]);
@@ -627,10 +675,14 @@ describe('API', () => {
         { method: 'GET', path: '/events', authorization: 'AWS_IAM' },
         { method: 'GET', path: '/events/{id}', authorization: 'AWS_IAM' },
         { method: 'POST', path: '/forget', authorization: 'AWS_IAM' },
+        { method: 'POST', path: '/reconcile', authorization: 'AWS_IAM' },
+        { method: 'GET', path: '/holds', authorization: 'AWS_IAM' },
+        { method: 'POST', path: '/holds/release', authorization: 'AWS_IAM' },
+        { method: 'POST', path: '/holds/reject', authorization: 'AWS_IAM' },
         { method: 'GET', path: '/healthz', authorization: 'NONE' },
       ].sort(byRoute),
     );
-    expect(INGEST_ROUTES).toHaveLength(7);
+    expect(INGEST_ROUTES).toHaveLength(11);
   });
 
   it('throttles each operator route apart from the ingest routes', () => {

@@ -37,6 +37,7 @@ function refusingTrueFoundry(): UsersApiProvider {
   };
   const api: UsersApi = {
     findByEmail: async () => undefined,
+    list: async () => ({ data: [], pagination: { total: 0 } }),
     preRegister: refuse('api/svc/v1/users/register'),
     invite: refuse('api/svc/v1/users/invite'),
     updateRoles: refuse('api/svc/v1/users/roles'),

@@ -354,7 +354,7 @@ export function describeStateStoreContract(name: string, setup: StateStoreSetup)
     });
 
     describe('EventStore.list', () => {
-      const statuses: EventStatus[] = ['queued', 'running', 'succeeded', 'superseded', 'failed'];
+      const statuses: EventStatus[] = ['queued', 'running', 'succeeded', 'superseded', 'failed', 'held'];
 
       /** 23 events, in an order unrelated to their ids, spread over every status. */
       const seed = async () => {
@@ -365,7 +365,9 @@ export function describeStateStoreContract(name: string, setup: StateStoreSetup)
           await accepted(id);
           const status = statuses[i % statuses.length] ?? 'queued';
           if (status !== 'queued') await store.events.startAttempt(canonicalEvent(id), T1);
-          if (status !== 'queued' && status !== 'running') {
+          if (status === 'held') {
+            await store.events.hold(id, { at: T2, reason: 'held by the offboarding guard' });
+          } else if (status !== 'queued' && status !== 'running') {
             await store.events.finish(id, { status, at: T2 });
           }
         }

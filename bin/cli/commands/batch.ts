@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 import { MAX_BATCH_ROWS } from '../../../functions/core/ingest/http';
+import { MAX_PREVIEW_EVENTS } from '../../../functions/core/ingest/preview-response';
 import { GLOBAL_OPTIONS, noMoreWords, parseCommandArgs, wholeNumber } from '../arguments';
 import { chunkBatch, readBatchFile, rowsRejectedByServerRules } from '../batch/batch-file';
+import { dryRunReport, previewChunks } from '../batch/dry-run';
 import { batchReport, ProgressBar, rejectedRows } from '../batch/progress-report';
 import { fileIdentity, ProgressFile, resumeOrStart, uploadChunks } from '../batch/resumable-upload';
 import { type CliContext, CliError, EXIT_OK, EXIT_REJECTED_ROWS, readInputFile } from '../cli-io';
@@ -14,11 +16,16 @@ const BATCH_OPTIONS = {
   strict: { type: 'boolean' },
   'chunk-rows': { type: 'string' },
   restart: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  json: { type: 'boolean' },
 } as const;
 
 const DEFAULT_CHUNK_ROWS = 500;
 
-/** `batch <file>`: a CSV or JSON Lines file of any size to POST /batch, in resumable chunks. */
+/**
+ * `batch <file>`: a CSV or JSON Lines file of any size to POST /batch, in resumable chunks. With `--dry-run`
+ * a preview instead (POST /batch?dryRun=true, batch/dry-run.ts): what would be written, nothing recorded.
+ */
 export async function batchCommand(argv: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     () => parseArgs({ args: argv, options: BATCH_OPTIONS, allowPositionals: true }),
@@ -27,10 +34,15 @@ export async function batchCommand(argv: string[], ctx: CliContext): Promise<num
   const [, name, ...rest] = positionals;
   if (!name) throw new CliError('name the file to upload: hr-provisioning batch <file.csv|file.jsonl>');
   noMoreWords(rest, 'batch');
+  const dryRun = values['dry-run'] === true;
+  if (values.json === true && !dryRun) throw new CliError('--json goes with --dry-run');
+  if (dryRun && values.restart === true)
+    throw new CliError('--restart goes without --dry-run: a preview keeps no progress');
+  // A preview plans at most MAX_PREVIEW_EVENTS rows per request (each is a TrueFoundry read).
   const chunkRows = wholeNumber(values['chunk-rows'], 'chunk-rows', {
     min: 1,
-    max: MAX_BATCH_ROWS,
-    fallback: DEFAULT_CHUNK_ROWS,
+    max: dryRun ? MAX_PREVIEW_EVENTS : MAX_BATCH_ROWS,
+    fallback: dryRun ? MAX_PREVIEW_EVENTS : DEFAULT_CHUNK_ROWS,
   });
   const target = resolveTarget(values, ctx);
   const api = new ApiClient(target, ctx);
@@ -48,6 +60,12 @@ export async function batchCommand(argv: string[], ctx: CliContext): Promise<num
       ]);
       return EXIT_REJECTED_ROWS;
     }
+  }
+
+  if (dryRun) {
+    const preview = await previewChunks({ api, file, chunks: chunkBatch(file, chunkRows, name), strict });
+    writeLines(ctx.stdout, values.json ? [JSON.stringify(preview, null, 2)] : dryRunReport(name, preview));
+    return preview.rejected.length > 0 ? EXIT_REJECTED_ROWS : EXIT_OK;
   }
 
   const store = new ProgressFile(input.path, target.dataDir);

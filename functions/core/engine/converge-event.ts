@@ -1,64 +1,21 @@
 import type { CanonicalEvent } from '../events/canonical-event';
 import { isEmailPersonOf } from '../events/identity';
-import type { Policy } from '../policy/policy';
-import type { RoleMapping } from '../roles/role-mapping';
 import {
   InvalidUserRequestError,
   TrueFoundryAbortedError,
   TrueFoundryError,
   TrueFoundryForbiddenError,
 } from '../truefoundry/errors';
-import { desiredStateOf, type ProvisionMode } from './convergence-plan';
+import type { ConvergenceDeps, EventOutcome } from './convergence-deps';
+import { desiredStateOf } from './convergence-plan';
 import { type Deadline, EventRun, RetryLater, type Target } from './event-run';
+import { admitOffboard, gateOnHolds, HoldForOperator, holdEvent } from './hold-check';
 import { describePerson, heldByOther, judgeOrder, type PersonView, readPersonView } from './person-view';
 import { policyRefusal } from './policy-guard';
-import {
-  type Log,
-  type OrderMark,
-  type PersonStatus,
-  type StateStore,
-  silentLog,
-  type UsersApiProvider,
-} from './ports';
+import { type OrderMark, type PersonStatus, type StateStore, silentLog } from './ports';
 import { retryDelayForAttempt } from './retry-delay';
 
-export type ConvergenceConfig = {
-  provisionMode: ProvisionMode;
-  /** Where an invitation link lands. Required for `invite`; with `register` it also sends the invite email. */
-  acceptInviteUrl?: string;
-  deleteAfterOffboard: boolean;
-  tenantName?: string;
-  roleMapping: RoleMapping;
-  /**
-   * The policy: the role ceiling (for derived roles too) and the protected accounts, checked before any write
-   * of an event. Absent: no checks (tests of other concerns); both runtimes always set it.
-   */
-  policy?: Policy;
-  /** How long a claimed step is protected from a second worker. Longer than one step can take. */
-  leaseMs: number;
-  /** Wait before retrying when a user created moments ago is not visible yet. */
-  notVisibleRetryMs: number;
-  /**
-   * How long a create whose outcome is unknown (timeout, 5xx, a worker that died) holds back another create
-   * of the same account while the worker waits for it to show up in TrueFoundry's list. Default 2 minutes.
-   */
-  unknownCreateBoundMs?: number;
-};
-
-export type ConvergenceDeps = {
-  store: StateStore;
-  api: UsersApiProvider;
-  config: ConvergenceConfig;
-  now?: () => number;
-  log?: Log;
-};
-
-export type EventOutcome =
-  | { status: 'succeeded'; note?: string; replayed?: boolean }
-  | { status: 'superseded'; note: string; replayed?: boolean }
-  | { status: 'failed'; reason: string }
-  /** `attempts`: the deliveries that ran the event so far, this one included: the retry budget counts these. */
-  | { status: 'retry'; reason: string; retryAfterMs: number; attempts: number };
+export type { ConvergenceConfig, ConvergenceDeps, EventOutcome } from './convergence-deps';
 
 /**
  * What one delivery brings besides the event: the time it has, and the attempt budget, so that an event
@@ -97,6 +54,9 @@ export async function convergeEvent(
   }
 
   try {
+    // Before anything is read or written: a held event of the person holds this one back (hold-check.ts).
+    const gate = await gateOnHolds(event, order.sequence, deps, iso);
+    if (!gate.proceed) return gate.outcome;
     const view = await readPersonView(deps.store.people, event);
     const verdict = judgeOrder(view, event, order, now());
     if (!verdict.apply) {
@@ -105,7 +65,7 @@ export async function convergeEvent(
       return { status: 'superseded', note };
     }
     const run = new EventRun(event, record.attempts, deps, now, delivery.deadline);
-    const converged = await convergePerson(event, view, run, deps);
+    const converged = await convergePerson(event, view, run, deps, gate.released);
     const notes = [verdict.note, converged.note].filter((n): n is string => n !== undefined);
     const note = notes.length > 0 ? notes.join('; ') : undefined;
     const result = await deps.store.recordSuccess(
@@ -126,6 +86,7 @@ export async function convergeEvent(
     }
     return { status: 'succeeded', ...(note ? { note } : {}) };
   } catch (error) {
+    if (error instanceof HoldForOperator) return holdEvent(event, order.sequence, error.message, deps, iso);
     const outcome = classify(error, record.attempts, delivery.deadline);
     if (outcome.status === 'failed') {
       await events.finish(event.id, { status: 'failed', at: iso(), error: outcome.reason });
@@ -150,6 +111,7 @@ async function convergePerson(
   view: PersonView,
   run: EventRun,
   deps: ConvergenceDeps,
+  released: boolean,
 ): Promise<{ note?: string; current: string; status: PersonStatus }> {
   const { email, personKey } = view;
   const { people } = deps.store;
@@ -178,6 +140,8 @@ async function convergePerson(
   const refused = policyRefusal(event, [own, ...previous], deps.config.policy, deps.config.roleMapping);
   if (refused) throw new PermanentFailure(refused);
   if (event.type === 'offboard') {
+    // The guard's window before any write: beyond its limit the offboard is held (no link, no call).
+    await admitOffboard(event, [own, ...previous], run, deps, released);
     // The email is recorded as the person's unless it passed to someone else (a leaver's old address).
     const owner = view.otherOwner?.personKey;
     if (owner === undefined || isEmailPersonOf(owner, email)) await link(people, personKey, email, owner);

@@ -72,6 +72,8 @@ export async function handleEventMessage(
   switch (outcome.status) {
     case 'succeeded':
     case 'superseded':
+    // Held: the hold is in the store, and a release enqueues the event again.
+    case 'held':
       return { action: 'delete', outcome };
     case 'failed':
       return { action: 'dead-letter', reason: outcome.reason };

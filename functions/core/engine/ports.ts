@@ -3,14 +3,17 @@ import type {
   EmptyResponse,
   InviteUserRequest,
   InviteUserResponse,
+  ListUsersParams,
+  ListUsersResponse,
   PreRegisterUserRequest,
   UpdateRolesRequest,
   User,
   UserStatusRequest,
 } from '../truefoundry/api-contract';
 import type { CallOptions } from '../truefoundry/client';
+import type { OffboardGuard } from './offboard-guard';
 
-export const EVENT_STATUSES = ['queued', 'running', 'succeeded', 'superseded', 'failed'] as const;
+export const EVENT_STATUSES = ['queued', 'running', 'succeeded', 'superseded', 'failed', 'held'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 export type TerminalStatus = 'succeeded' | 'superseded' | 'failed';
 /** Statuses after which a delivery of the same event makes no TrueFoundry call at all. */
@@ -92,6 +95,11 @@ export interface EventStore {
     eventId: string,
     result: { status: TerminalStatus; at: string; error?: string; note?: string },
   ): Promise<void>;
+  /**
+   * The offboarding guard holds the event for an operator (offboard-guard.ts): `held`, with the reason, and
+   * no message in the queue until it is released.
+   */
+  hold(eventId: string, result: { at: string; reason: string }): Promise<void>;
   /** A transient failure: back to `queued` with the reason, for the next delivery. */
   requeue(eventId: string, result: { at: string; error: string }): Promise<void>;
   /**
@@ -178,6 +186,8 @@ export interface PersonDirectory {
 /** The part of the TrueFoundry users API convergence uses; TrueFoundryUsersClient implements it. */
 export interface UsersApi {
   findByEmail(email: string, options?: CallOptions): Promise<User | undefined>;
+  /** One page of users (reconciliation reads every page, deactivated users included). */
+  list(params?: ListUsersParams, options?: CallOptions): Promise<ListUsersResponse>;
   preRegister(body: PreRegisterUserRequest, options?: CallOptions): Promise<EmptyResponse>;
   invite(body: InviteUserRequest, options?: CallOptions): Promise<InviteUserResponse>;
   updateRoles(body: UpdateRolesRequest, options?: CallOptions): Promise<EmptyResponse>;
@@ -263,4 +273,6 @@ export type StateStore = {
   forget(subject: ForgetSubject, options: ForgetOptions): Promise<ForgetOutcome>;
   /** Every forget's audit line, oldest first. */
   forgetAudits(): Promise<ForgetAudit[]>;
+  /** The offboarding guard's state (offboard-guard.ts). Absent: no guard (stores built for other tests). */
+  guard?: OffboardGuard;
 };

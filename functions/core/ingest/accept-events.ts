@@ -198,7 +198,7 @@ export function serviceUnavailable(error: EnqueueError, deps: { log?: Log }): In
 // Ten lines instead of a dependency: bounded parallelism for DynamoDB writes without p-map and its ESM-only tree.
 /** Like Promise.all over `items.map(fn)`, with at most `limit` calls in flight; results keep input order. */
 export async function mapWithConcurrency<T, R>(
-  items: T[],
+  items: readonly T[],
   limit: number,
   fn: (item: T) => Promise<R>,
 ): Promise<R[]> {

@@ -12,10 +12,12 @@ import {
   problem,
 } from './http';
 import type { Caller, IngestDeps } from './ingest-deps';
+import { getHolds, postHoldsReject, postHoldsRelease } from './routes/holds';
 import { getEvent, listEvents, postForget } from './routes/operator';
 import { postBamboohr } from './routes/post-bamboohr';
 import { postBatch } from './routes/post-batch';
 import { postEvents } from './routes/post-events';
+import { postReconcile } from './routes/reconcile';
 import { checkWebhookId } from './webhook-ids';
 
 /**
@@ -105,6 +107,37 @@ export const ROUTE_TABLE: readonly Route[] = [
     auth: 'operator',
     description: "erase a person's data",
     handle: postForget,
+  },
+  // The roster against TrueFoundry (reconcile/): reads TrueFoundry, and with ?apply=true submits events.
+  {
+    method: 'POST',
+    path: '/reconcile',
+    auth: 'operator',
+    maxBodyBytes: MAX_BATCH_BODY_BYTES,
+    description: 'a roster (CSV) compared with TrueFoundry; ?apply=true converges',
+    handle: postReconcile,
+  },
+  // The offboarding guard's held events (core/holds/holds-operator.ts): operator routes, IAM routes on AWS.
+  {
+    method: 'GET',
+    path: '/holds',
+    auth: 'operator',
+    description: 'offboards (and later events) held by the offboarding guard',
+    handle: (_r, d) => getHolds(d),
+  },
+  {
+    method: 'POST',
+    path: '/holds/release',
+    auth: 'operator',
+    description: 'release held events: {"ids": [...]} or {"all": true}',
+    handle: postHoldsRelease,
+  },
+  {
+    method: 'POST',
+    path: '/holds/reject',
+    auth: 'operator',
+    description: 'reject held events: {"ids": [...]}',
+    handle: postHoldsReject,
   },
   {
     method: 'GET',

@@ -1,4 +1,6 @@
-import type { EventStore, Log } from '../engine/ports';
+import type { ConvergenceConfig } from '../engine/converge-event';
+import type { EventStore, Log, UsersApiProvider } from '../engine/ports';
+import type { HoldsOperations } from '../holds/holds-operator';
 import type { Policy } from '../policy/policy';
 import type { ForgetReport, ForgetTarget } from '../privacy/forget-person';
 import type { EventQueue } from '../queue/event-queue';
@@ -31,6 +33,19 @@ export type IngestDeps = {
    * answers 501 (an app wired without the whole state store).
    */
   forget?: (target: ForgetTarget, by: string) => Promise<ForgetReport>;
+  /**
+   * TrueFoundry, read-only from ingest: previews (`?dryRun=true`) and reconciliation read the tenant's current
+   * state through it; writes happen only in the worker. Absent: those routes answer 501.
+   */
+  trueFoundry?: { api: UsersApiProvider; config: ConvergenceConfig };
+  /**
+   * POST /reconcile's settings: the accounts it never touches (`RECONCILE_IGNORE`), and who holds an account
+   * (the state store's people), so an orphan's offboard is its person's. Absent: nothing ignored, offboards
+   * keyed by email.
+   */
+  reconcile?: ReconcileOptions;
+  /** The offboarding guard's held events (GET /holds, POST /holds/release|reject). Absent: they answer 501. */
+  holds?: HoldsOperations;
   now?: () => number;
   log?: Log;
 };
@@ -48,3 +63,10 @@ export type BambooHrIngestOptions = {
 
 /** Who an `ingest` or `operator` route was authenticated as: decides the event source (`webhook` or `token`). */
 export type Caller = Extract<AuthResult, { ok: true }>;
+
+/** How POST /reconcile is wired (see IngestDeps.reconcile). */
+export type ReconcileOptions = {
+  /** Globs of emails (`*`, `?`; case-insensitive) reconciliation lists under `ignored` and never touches. */
+  ignore: readonly string[];
+  ownerOf?: (email: string) => Promise<string | undefined>;
+};

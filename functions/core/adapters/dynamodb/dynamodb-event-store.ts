@@ -150,6 +150,15 @@ export class DynamoDbEventStore implements EventStore {
     await this.change(eventId, { deadLetteredBy: messageId });
   }
 
+  /** Held is live: no expiry while it waits for an operator. */
+  async hold(eventId: string, result: { at: string; reason: string }) {
+    await this.change(
+      eventId,
+      { status: 'held', updatedAt: result.at, error: bounded(result.reason, MAX_EVENT_TEXT_LENGTH) },
+      [TTL_ATTRIBUTE],
+    );
+  }
+
   async requeue(eventId: string, result: { at: string; error: string }) {
     await this.change(
       eventId,

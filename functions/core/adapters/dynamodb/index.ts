@@ -3,6 +3,7 @@ import type { StateStore } from '../../engine/ports';
 import { DEFAULT_RETENTION_DAYS, type Retention } from '../../privacy/retention';
 import { DynamoDbEventStore } from './dynamodb-event-store';
 import { DynamoDbForget } from './dynamodb-forget';
+import { DynamoDbOffboardGuard } from './dynamodb-offboard-guard';
 import { DynamoDbPersonDirectory } from './dynamodb-person-directory';
 import { DynamoDbStepLedger } from './dynamodb-step-ledger';
 import { StateStoreError, StateTable } from './state-table';
@@ -50,5 +51,6 @@ export function createDynamoDbStateStore(options: DynamoDbStateStoreOptions): St
     },
     forget: (subject, options) => forget.forget(subject, options),
     forgetAudits: () => forget.audits(),
+    guard: new DynamoDbOffboardGuard(table, retention),
   };
 }

@@ -3,15 +3,17 @@ import type { WebhookIdStore, WebhookIdVerdict } from '../../ingest/webhook-ids'
 import { coversEvent } from '../../privacy/forget-person';
 import { DEFAULT_RETENTION_DAYS, personExpiresAtMs } from '../../privacy/retention';
 import { MemoryEventStore } from './memory-event-store';
+import { MemoryOffboardGuard } from './memory-offboard-guard';
 import { MemoryPersonDirectory } from './memory-person-directory';
 import { MemoryStepLedger } from './memory-step-ledger';
 
-export { MemoryEventStore, MemoryPersonDirectory, MemoryStepLedger };
+export { MemoryEventStore, MemoryOffboardGuard, MemoryPersonDirectory, MemoryStepLedger };
 
 export type MemoryStateStore = StateStore & {
   events: MemoryEventStore;
   ledger: MemoryStepLedger;
   people: MemoryPersonDirectory;
+  guard: MemoryOffboardGuard;
 };
 
 export type MemoryStateStoreOptions = {
@@ -32,6 +34,7 @@ export function createMemoryStateStore(options: MemoryStateStoreOptions = {}): M
     events,
     ledger,
     people,
+    guard: new MemoryOffboardGuard(),
     async recordSuccess(eventId, result, { personKey, ...update }) {
       // One synchronous stretch: nothing runs between the mark and the status.
       if (!(await events.get(eventId))) throw new Error(`no event ${eventId} in the store`);

@@ -94,6 +94,14 @@ export class MemoryEventStore implements EventStore {
     });
   }
 
+  async hold(eventId: string, result: { at: string; reason: string }) {
+    this.update(eventId, (r) => {
+      r.status = 'held';
+      r.updatedAt = result.at;
+      r.error = result.reason;
+    });
+  }
+
   async requeue(eventId: string, result: { at: string; error: string }) {
     this.update(eventId, (r) => {
       r.status = 'queued';

@@ -4,6 +4,7 @@ import { DEFAULT_RETENTION_DAYS, personExpiresAtMs, type Retention } from '../..
 import { createStateSchema, sqlWordList } from './schema';
 import { SqliteEventStore } from './sqlite-event-store';
 import { SqliteForget } from './sqlite-forget';
+import { SqliteOffboardGuard } from './sqlite-offboard-guard';
 import { SqlitePersonDirectory } from './sqlite-person-directory';
 import { releaseAbandonedClaims, SqliteStepLedger } from './sqlite-step-ledger';
 
@@ -60,6 +61,7 @@ export function createSqliteStateStore(
     recordSuccess: async (eventId, result, update) => recordSuccess.immediate(eventId, result, update),
     forget: async (subject, options) => forget.forget(subject, options),
     forgetAudits: async () => forget.audits(),
+    guard: new SqliteOffboardGuard(db),
   };
 }
 

@@ -113,4 +113,31 @@ export function createStateSchema(db: Database.Database): void {
     if (!columns.some((c) => c.name === column))
       db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
   }
+  widenStatusCheck(db);
+}
+
+/**
+ * A data directory made before a status existed (`held`, for the offboarding guard) has a CHECK on
+ * event_records.status that refuses it, and SQLite cannot alter a CHECK: the table is rebuilt under the
+ * current one, rows kept, in one transaction. Runs only when a status is missing from the stored definition.
+ */
+function widenStatusCheck(db: Database.Database): void {
+  const row = db
+    .prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'event_records'")
+    .get() as { sql: string } | undefined;
+  if (!row || EVENT_STATUSES.every((status) => row.sql.includes(`'${status}'`))) return;
+  db.transaction(() => {
+    db.exec('ALTER TABLE event_records RENAME TO event_records_before_widening');
+    db.exec('DROP INDEX IF EXISTS event_records_by_status');
+    db.exec(STATE_SCHEMA);
+    const columns = (
+      db.prepare("SELECT name FROM pragma_table_info('event_records_before_widening')").all() as {
+        name: string;
+      }[]
+    )
+      .map((c) => c.name)
+      .join(', ');
+    db.exec(`INSERT INTO event_records (${columns}) SELECT ${columns} FROM event_records_before_widening`);
+    db.exec('DROP TABLE event_records_before_widening');
+  }).immediate();
 }

@@ -53,6 +53,7 @@ export class SqliteEventStore implements EventStore {
   private readonly appendStep: Database.Statement<[{ eventId: string; step: string }]>;
   private readonly setFinished: Database.Statement<[Finish & { expiresAtMs: number }]>;
   private readonly setRequeued: Database.Statement<[{ eventId: string; at: string; error: string }]>;
+  private readonly setHeld: Database.Statement<[{ eventId: string; at: string; reason: string }]>;
   private readonly acceptNew: Database.Transaction<
     (row: NewEventRow) => { created: boolean; record: EventRecord }
   >;
@@ -93,6 +94,11 @@ export class SqliteEventStore implements EventStore {
     // Queued again is live again: it must not be purged under its next delivery.
     this.setRequeued = db.prepare(
       `UPDATE event_records SET status = 'queued', updated_at = @at, error = @error, expires_at_ms = NULL
+      WHERE event_id = @eventId`,
+    );
+    // Held is live too: no expiry while it waits for an operator.
+    this.setHeld = db.prepare(
+      `UPDATE event_records SET status = 'held', updated_at = @at, error = @reason, expires_at_ms = NULL
       WHERE event_id = @eventId`,
     );
     this.acceptNew = db.transaction((row: NewEventRow) => {
@@ -172,6 +178,11 @@ export class SqliteEventStore implements EventStore {
 
   async markDeadLettered(eventId: string, messageId: string) {
     this.changed(eventId, this.setDeadLettered.run({ eventId, messageId }));
+  }
+
+  async hold(eventId: string, result: { at: string; reason: string }) {
+    const reason = bounded(result.reason, MAX_EVENT_TEXT_LENGTH);
+    this.changed(eventId, this.setHeld.run({ eventId, at: result.at, reason }));
   }
 
   async requeue(eventId: string, result: { at: string; error: string }) {

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { EnqueueError } from '../../queue/event-queue';
-import { acceptEvents, findIdConflicts, idConflictCheck, serviceUnavailable } from '../accept-events';
+import {
+  acceptEvents,
+  type ConflictCheck,
+  findIdConflicts,
+  idConflictCheck,
+  serviceUnavailable,
+} from '../accept-events';
 import {
   BatchFormatError,
   type BatchParseOptions,
@@ -22,6 +28,7 @@ import {
 import type { IngestDeps } from '../ingest-deps';
 import { parseNdjsonBatch } from '../ndjson';
 import { withPolicyApplied } from '../policy-refusals';
+import { dryRunOf, previewAnswer, previewUnavailable } from '../preview-response';
 
 const PARSERS: Record<string, (text: string, options: BatchParseOptions) => ParsedBatch> = {
   'text/csv': parseCsvBatch,
@@ -36,8 +43,14 @@ const BATCH_ID = /^[A-Za-z0-9._-]{1,64}$/;
  * `?strict=true` one invalid row rejects the whole file. `?batchId=` names the batch (the CLI sends one so
  * a resumed upload keeps its name, and its rows their derived ids); otherwise one is made up. A row whose
  * id is already recorded for another source or a different event is rejected like an invalid row.
+ * `?dryRun=true` previews the valid rows instead (preview-response.ts): nothing recorded, enqueued or written.
  */
 export async function postBatch(request: IngestRequest, deps: IngestDeps): Promise<IngestResponse> {
+  // `?dryRun=true`: the same parsing, validation and refusals, then a preview instead of accepting.
+  const dryRun = dryRunOf(request);
+  if (typeof dryRun !== 'boolean') return dryRun;
+  const unavailable = dryRun ? previewUnavailable(deps) : undefined;
+  if (unavailable) return unavailable;
   if (request.body.length > MAX_BATCH_BODY_BYTES) {
     return problem(413, {
       error: 'body_too_large',
@@ -85,6 +98,7 @@ export async function postBatch(request: IngestRequest, deps: IngestDeps): Promi
   // Rows the policy refuses are rejected by their line, like invalid ones (and refuse the file in strict mode).
   parsed = withPolicyApplied(parsed, source, deps.policy);
   const check = idConflictCheck(source, parsed.accepted);
+  if (dryRun) return previewBatch(parsed, check, strict, deps);
   // Strict mode must find conflicts before recording anything; otherwise recording finds them (an id
   // already recorded is left as it is), which saves a read per row.
   const known = strict
@@ -121,6 +135,33 @@ export async function postBatch(request: IngestRequest, deps: IngestDeps): Promi
     if (error instanceof EnqueueError) return serviceUnavailable(error, deps);
     throw error;
   }
+}
+
+/**
+ * The preview of a parsed batch: rows whose id is already recorded for something else are rejected as the
+ * real upload would (read, never written); in strict mode any rejected row refuses the file, as it does.
+ */
+async function previewBatch(
+  parsed: ParsedBatch,
+  check: ConflictCheck,
+  strict: boolean,
+  deps: IngestDeps,
+): Promise<IngestResponse> {
+  const known = await findIdConflicts(
+    parsed.accepted.map((row) => row.event),
+    check,
+    deps.store,
+  );
+  const rejected = byLine([...parsed.rejected, ...conflictsOf(parsed.accepted, known)]);
+  if (strict && rejected.length > 0) {
+    return problem(422, {
+      error: 'rejected_rows',
+      message: `${rejected.length} row(s) were rejected and strict mode is on: nothing would be accepted`,
+      rejected,
+    });
+  }
+  const rows = parsed.accepted.filter((row) => !known.has(row.event.id));
+  return previewAnswer(rows, rejected, deps);
 }
 
 function conflictsOf(rows: readonly BatchRow[], conflicts: ReadonlyMap<string, string>): RejectedRow[] {

@@ -21,6 +21,7 @@ import {
 } from '../http';
 import type { Caller, IngestDeps } from '../ingest-deps';
 import { policyRefusalsOf, refusedByPolicy } from '../policy-refusals';
+import { dryRunOf, previewAnswer, previewUnavailable } from '../preview-response';
 import { readJson } from '../read-json';
 import { senderFieldsOf, senderRuleIssues } from '../sender-rules';
 
@@ -31,7 +32,8 @@ export const sourceOf = (caller: Caller | undefined): 'webhook' | 'token' =>
 /**
  * POST /events: one canonical event, an array, or `{ events: [...] }`. Ids are the sender's own, so an id
  * already recorded for another source or for a different event is refused (409), the whole request with
- * nothing recorded, as invalid events are.
+ * nothing recorded, as invalid events are. With `?dryRun=true` the same checks, then a preview of what the
+ * worker would write (preview-response.ts): nothing recorded, enqueued or written.
  */
 export async function postEvents(
   request: IngestRequest,
@@ -40,7 +42,11 @@ export async function postEvents(
   caller?: Caller,
 ): Promise<IngestResponse> {
   const SOURCE = sourceOf(caller);
+  // `?dryRun=true`: everything below up to the id check, then a preview instead of accepting.
+  const dryRun = dryRunOf(request);
+  if (typeof dryRun !== 'boolean') return dryRun;
   const refused =
+    (dryRun ? previewUnavailable(deps) : undefined) ??
     requireSize(request, MAX_EVENTS_BODY_BYTES, `at most ${mib(MAX_EVENTS_BODY_BYTES)} per request`) ??
     requireJson(request);
   if (refused) return refused;
@@ -59,6 +65,12 @@ export async function postEvents(
   );
   const known = await findIdConflicts(parsed.events, check, deps.store);
   if (known.size > 0) return conflict([...known.values()]);
+  if (dryRun)
+    return previewAnswer(
+      parsed.events.map((event) => ({ event })),
+      [],
+      deps,
+    );
   try {
     const events = await acceptEvents(parsed.events, SOURCE, deps, check);
     // Another request recorded one of the ids since the check: the rest of this request was accepted.
