@@ -60,6 +60,7 @@ export function emulateContext(env: NodeJS.ProcessEnv): Context {
     ['LOG_EMAILS', 'logEmails', flag],
     ['BAMBOOHR_COMPANY_DOMAIN', 'bamboohrCompanyDomain', asIs],
     ['BAMBOOHR_FIELD_LABELS', 'bamboohrFieldLabels', asIs],
+    ['BAMBOOHR_TIME_ZONE', 'bamboohrTimeZone', asIs],
   ];
   const fromEnv: Context = {};
   for (const [variable, key, convert] of settings) {

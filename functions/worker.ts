@@ -7,7 +7,9 @@ import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { sqs } from './commons/aws-clients';
 import { logger, metrics, tracer } from './commons/powertools';
+import { SqsEventQueue } from './core/adapters/sqs/sqs-event-queue';
 import { deadlineIn, hasTimeForStep } from './core/engine/event-run';
+import { releaseDueEvents, type ScheduleSweepReport } from './core/schedule/release-due';
 import { SWEEP_DEAD_LETTERS, type SweepReport, sweepDeadLetters } from './lambda/dead-letter-sweep';
 import { MessageGroupSequencer } from './lambda/message-groups';
 import { processRecord, retryDelayOf } from './lambda/process-record';
@@ -27,14 +29,23 @@ const deps = workerDepsFromEnvironment();
 const queue = new SqsRecordQueue(sqs, { dlqUrl: deps.dlqUrl, queueUrl: deps.queueUrl });
 const processor = new BatchProcessor(EventType.SQS);
 
-/** The stack's schedule, every few minutes: events SQS dead-lettered by itself end `failed` (see the sweep). */
-type SweepRequest = { action: typeof SWEEP_DEAD_LETTERS };
+/**
+ * The stack's schedules: every few minutes, events SQS dead-lettered by itself end `failed` (see the sweep);
+ * every minute, scheduled events that are due go to the queue (core/schedule/release-due.ts).
+ */
+type ScheduledRequest = { action: typeof SWEEP_DEAD_LETTERS | typeof RELEASE_SCHEDULED };
+export const RELEASE_SCHEDULED = 'release-scheduled';
 
-const isSweep = (event: SQSEvent | SweepRequest): event is SweepRequest =>
-  (event as SweepRequest).action === SWEEP_DEAD_LETTERS;
+const actionOf = (event: SQSEvent | ScheduledRequest): ScheduledRequest['action'] | undefined => {
+  const action = (event as Partial<ScheduledRequest>).action;
+  return action === SWEEP_DEAD_LETTERS || action === RELEASE_SCHEDULED ? action : undefined;
+};
 
-export const handler = middy(async (event: SQSEvent | SweepRequest, context: Context) => {
-  if (isSweep(event)) return sweep();
+export const handler = middy(async (event: SQSEvent | ScheduledRequest, context: Context) => {
+  const action = actionOf(event);
+  if (action === SWEEP_DEAD_LETTERS) return sweep();
+  if (action === RELEASE_SCHEDULED) return releaseScheduled();
+  const batch = event as SQSEvent;
   const deadline = deadlineIn(context.getRemainingTimeInMillis(), {
     marginMs: DEADLINE_MARGIN_MS,
     stepMs: deps.tfyTimeoutMs,
@@ -45,7 +56,7 @@ export const handler = middy(async (event: SQSEvent | SweepRequest, context: Con
     mayStart: () => hasTimeForStep(deadline, Date.now()),
   });
   return processPartialResponse(
-    event,
+    batch,
     (record: SQSRecord) => groups.run(record, () => processRecord(record, queue, deps, deadline)),
     processor,
     // Every record needing a retry is an ordinary outcome, not a Lambda error (which would raise the alarm).
@@ -56,6 +67,17 @@ export const handler = middy(async (event: SQSEvent | SweepRequest, context: Con
   .use(captureLambdaHandler(tracer, { captureResponse: false }))
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));
+
+async function releaseScheduled(): Promise<ScheduleSweepReport> {
+  if (!deps.queueUrl) throw new Error('QUEUE_URL is not set: scheduled events cannot be queued');
+  const report = await releaseDueEvents({
+    store: deps.store,
+    queue: new SqsEventQueue({ client: sqs, queueUrl: deps.queueUrl }),
+    log: deps.log,
+  });
+  metrics.addMetric('ScheduledEventsReleased', MetricUnit.Count, report.released);
+  return report;
+}
 
 async function sweep(): Promise<SweepReport> {
   const report = await sweepDeadLetters(sqs, deps.dlqUrl, deps.store.events);

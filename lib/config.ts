@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { bambooHrFieldLabelOverrides } from '../functions/core/ingest/bamboohr/fields';
+import { ianaTimeZone } from '../functions/core/ingest/bamboohr/zoned-date';
 import { type EffectivePolicy, resolvePolicy } from '../functions/core/policy/policy-file';
 import { parseIgnoreList } from '../functions/core/reconcile/ignore';
 import { loadRoleMapping, type RoleMappingFile } from '../functions/core/roles/role-mapping';
@@ -199,6 +200,11 @@ export const contextSchema = z
         .regex(/^[a-z0-9][a-z0-9-]*$/i, { error: 'must be the company subdomain only, e.g. acme' })
         .optional(),
     ),
+    /**
+     * The IANA zone whose days BambooHR's hire and termination dates are, e.g. Europe/Berlin: an offboard or a
+     * hire takes effect at 00:00 of the date there. The ingest λ's BAMBOOHR_TIME_ZONE; unset: UTC.
+     */
+    bamboohrTimeZone: z.preprocess(fromContextString, ianaTimeZone.optional()),
     /** Labels of renamed BambooHR fields, e.g. { "workEmail": "Company Email" } (JSON on the command line). */
     bamboohrFieldLabels: z.preprocess(
       (value) => (typeof value === 'string' && value.trim().startsWith('{') ? JSON.parse(value) : value),

@@ -112,6 +112,8 @@ export class HrProvisioning extends Construct {
       ...(config.bamboohrFieldLabels
         ? { BAMBOOHR_FIELD_LABELS: JSON.stringify(config.bamboohrFieldLabels) }
         : {}),
+      // BambooHR's hire and termination dates are days: 00:00 of the day in this zone (effective dates).
+      ...(config.bamboohrTimeZone ? { BAMBOOHR_TIME_ZONE: config.bamboohrTimeZone } : {}),
       // Previews (`?dryRun=true`) and reconcile read TrueFoundry with the worker's planner and settings, at
       // the tenant's one rate (shared through the table); they never write to it (functions/core/engine/preview.ts).
       TFY_SECRET_ARN: this.tfySecret.secret.secretArn,
@@ -151,6 +153,18 @@ export class HrProvisioning extends Construct {
         actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         resources: [this.table.table.tableArn],
         conditions: ingestItems,
+      }),
+    );
+    // A BambooHR termination or hire date removed or moved cancels the person's pending events: the ingest λ
+    // finds them in the byDueTime index (keys and the person key only) and reads them by key.
+    this.ingest.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['dynamodb:Query'], resources: [this.table.dueIndexArn] }),
+    );
+    this.ingest.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:BatchGetItem'],
+        resources: [this.table.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['EVENT#*'] } },
       }),
     );
     this.operator = new ServiceFunction(this, 'Operator', {
@@ -298,6 +312,30 @@ export class HrProvisioning extends Construct {
       reason:
         'The sweep is idempotent and runs again 5 minutes later; a missed run loses nothing (the letters stay in the dead-letter queue), so a failed invocation needs no dead-letter queue of its own',
     });
+    // Effective dates (functions/core/schedule/release-due.ts says why a time index swept every minute rather
+    // than a schedule per event): the worker queries the sparse byDueTime index, sends what is due to the
+    // event queue in each person's message group, and marks it queued.
+    this.worker.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['dynamodb:Query'], resources: [this.table.dueIndexArn] }),
+    );
+    this.worker.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.queues.queue.queueArn] }),
+    );
+    const releaseScheduled = new Rule(this, 'ScheduledEventsRelease', {
+      description: `HR provisioning (${config.stage}): queues the events whose effective time has come`,
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [
+        new LambdaFunction(this.worker.function, {
+          event: RuleTargetInput.fromObject({ action: 'release-scheduled' }),
+          retryAttempts: 0,
+        }),
+      ],
+    });
+    Validations.of(releaseScheduled).acknowledge({
+      id: 'Serverless-EventBusDLQ',
+      reason:
+        'The release is idempotent and runs again a minute later; a missed run loses nothing (the events stay scheduled in the table and are queued by the next run), so a failed invocation needs no dead-letter queue of its own',
+    });
     this.worker.function.addEventSource(
       new SqsEventSource(this.queues.queue, {
         batchSize: config.workerBatchSize,
@@ -314,7 +352,7 @@ export class HrProvisioning extends Construct {
       );
     }
     const onlySweepAsync =
-      'Invoked asynchronously only by the dead-letter sweep schedule, which is idempotent and runs again 5 minutes later: a lost run loses nothing, so it needs no dead-letter target or failure destination; events come through the SQS event source mapping, synchronously';
+      'Invoked asynchronously only by its two schedules (the dead-letter sweep every 5 minutes, the release of scheduled events every minute), both idempotent and run again on the next tick: a lost run loses nothing, so it needs no dead-letter target or failure destination; events come through the SQS event source mapping, synchronously';
     Validations.of(this.worker.function).acknowledge(
       { id: 'Serverless-LambdaDLQ', reason: onlySweepAsync },
       { id: 'Serverless-LambdaAsyncFailureDestination', reason: onlySweepAsync },

@@ -41,7 +41,7 @@ export interface IngestApiProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
-type Route = { path: string; method: 'GET' | 'POST'; auth: RouteAuth; iam: boolean };
+type Route = { path: string; method: 'GET' | 'POST' | 'DELETE'; auth: RouteAuth; iam: boolean };
 
 /**
  * Every route of the API: the ingest app's route table (functions/core/ingest/ingest-app.ts), in its order.

@@ -2,7 +2,7 @@ import { type Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { PROJECT_ROOT } from './project-paths';
@@ -16,6 +16,53 @@ export const LAMBDA_RUNTIME = Runtime.NODEJS_22_X;
 // ESM bundles cannot `require`; a few CommonJS dependencies do, so give them one.
 const CREATE_REQUIRE_BANNER =
   "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
+/** Node's options on Lambda: stack traces in the logs name the TypeScript sources (the bundle's source map). */
+export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';
+
+/**
+ * The AWS SDK's credential providers no function of this stack reaches, left out of the bundles (issue 14:
+ * about 135 KB of each bundle, compiled at every cold start). Lambda puts the execution role's credentials
+ * in the environment, where the default chain looks first (`fromEnv`), and the emulator and the tests do the
+ * same; the SDK imports each of these with `import()` only when the ones before it found nothing. Should one
+ * ever be reached (a role's credentials served otherwise), it loads from the runtime's own copy of the SDK
+ * (nodejs22.x includes one); everything that runs stays bundled, at the versions of package-lock.json.
+ */
+export const UNREACHED_CREDENTIAL_PROVIDERS = [
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/credential-provider-http',
+  '@smithy/credential-provider-imds',
+] as const;
+
+/** How esbuild bundles every function (exported for bench/cold-start.bench.ts, which builds variants of it). */
+export const LAMBDA_BUNDLING = {
+  format: OutputFormat.ESM,
+  target: 'node22',
+  platform: 'node' as const,
+  mainFields: ['module', 'main'],
+  banner: CREATE_REQUIRE_BANNER,
+  minify: true,
+  sourceMap: true,
+  // Stack traces need the mappings only; leaving the sources out keeps the bundle small.
+  sourcesContent: false,
+  // Bundle the AWS SDK too: the code runs against the SDK versions it was tested with (package-lock), not
+  // whichever version the runtime ships that month; and a bundled SDK starts faster than the runtime's copy
+  // (bench/cold-start.bench.ts measures both), and the emulator's Node has no copy of its own.
+  bundleAwsSDK: true,
+  // The local runtime's SQLite engine (no Lambda code path imports it, and it is a native module), and the
+  // credential providers no function reaches.
+  externalModules: ['better-sqlite3', ...UNREACHED_CREDENTIAL_PROVIDERS],
+  forceDockerBundling: false,
+} satisfies BundlingOptions;
+
+/**
+ * Context key: with `true`, esbuild writes its metafile (`index.meta.json`, what each input weighs in the
+ * bundle) beside each bundle. For bench/cold-start.bench.ts only: the file would ship in the code asset.
+ */
+export const BUNDLE_METAFILE_CONTEXT = 'bundleMetafile';
 
 export interface ServiceFunctionProps {
   /** Handler entry file, absolute or relative to the project root; it exports `handler`. */
@@ -76,28 +123,15 @@ export class ServiceFunction extends Construct {
       tracing: Tracing.ACTIVE,
       environment: {
         ...props.environment,
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
       },
       bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        platform: 'node',
-        mainFields: ['module', 'main'],
-        banner: CREATE_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        // Stack traces need the mappings only; leaving the sources out keeps the bundle small.
-        sourcesContent: false,
-        // Bundle the AWS SDK too: the code runs against the SDK versions it was tested with (package-lock),
-        // not whichever version the runtime ships that month.
-        bundleAwsSDK: true,
-        // The local runtime's SQLite engine; no Lambda code path imports it, and it is a native module.
-        externalModules: ['better-sqlite3'],
+        ...LAMBDA_BUNDLING,
         define: props.define ?? {},
-        forceDockerBundling: false,
+        metafile: this.node.tryGetContext(BUNDLE_METAFILE_CONTEXT) === true,
       },
     });
 

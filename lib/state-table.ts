@@ -2,6 +2,10 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import {
+  DUE_INDEX,
+  DUE_INDEX_PARTITION_KEY,
+  DUE_INDEX_PROJECTED,
+  DUE_INDEX_SORT_KEY,
   PARTITION_KEY,
   SORT_KEY,
   STATUS_INDEX,
@@ -22,6 +26,8 @@ export class StateTable extends Construct {
   readonly table: Table;
   /** The ARN of the `byStatus` index, for policies that query it. */
   readonly statusIndexArn: string;
+  /** The ARN of the `byDueTime` index (effective dates), for the worker's sweep and the ingest's cancels. */
+  readonly dueIndexArn: string;
 
   constructor(scope: Construct, id: string, props: StateTableProps) {
     super(scope, id);
@@ -45,5 +51,13 @@ export class StateTable extends Construct {
       projectionType: ProjectionType.KEYS_ONLY,
     });
     this.statusIndexArn = `${this.table.tableArn}/index/${STATUS_INDEX}`;
+    this.table.addGlobalSecondaryIndex({
+      indexName: DUE_INDEX,
+      partitionKey: { name: DUE_INDEX_PARTITION_KEY, type: AttributeType.STRING },
+      sortKey: { name: DUE_INDEX_SORT_KEY, type: AttributeType.STRING },
+      projectionType: ProjectionType.INCLUDE,
+      nonKeyAttributes: DUE_INDEX_PROJECTED,
+    });
+    this.dueIndexArn = `${this.table.tableArn}/index/${DUE_INDEX}`;
   }
 }

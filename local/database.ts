@@ -29,6 +29,7 @@ export function openLocalDatabase(path: string, tightened: Tightened[] = []): Lo
   // Deleted rows (a forgotten person, purged events) are overwritten with zeros, not left in free pages.
   db.pragma('secure_delete = ON');
   // NORMAL in WAL mode: a committed transaction survives a killed process; only a power cut may lose the last few.
+  // Not ingest's: its group commit syncs the WAL before any request is answered 202 (group-commit.ts).
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');

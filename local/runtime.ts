@@ -23,9 +23,12 @@ import { type Sandbox, startSandbox } from '../sandbox';
 import { adminRouteAccess, handleAdmin } from './admin-routes';
 import { lockDataDir } from './data-dir-lock';
 import { type LocalDatabase, openLocalDatabase } from './database';
+import { GroupCommit } from './group-commit';
 import { listen } from './http-server';
 import { loadLocalSecrets, SECRETS_FILE } from './local-secrets';
 import { ensurePrivateDir, ensurePrivateFile, octal, type Tightened } from './private-files';
+import { startScheduler } from './scheduler';
+import { startWalCheckpointer } from './wal-checkpointer';
 import { WorkerPool } from './worker-pool';
 
 export const DEFAULT_ROLE_MAPPING_FILE = 'config/role-mapping.json';
@@ -66,7 +69,12 @@ export async function startRuntime(config: LocalConfig, log: Log = loggerFor(con
   const released = releaseAbandonedClaims(db);
   if (released > 0)
     log.info('released step claims of a previous process that stopped mid-step', { released });
+  // Ingest's writes: one transaction and one sync per group of concurrent requests, each answered after it.
+  const commits = new GroupCommit(db);
+  // The WAL is copied back into the database file off the request thread (wal-checkpointer.ts).
+  const checkpointer = startWalCheckpointer(db);
   const queue = new SqliteEventQueue(db, {
+    afterCommit: commits.afterCommit,
     visibilityTimeoutMs: config.VISIBILITY_TIMEOUT_SECONDS * 1000,
     maxReceiveCount: config.MAX_RECEIVE_COUNT,
   });
@@ -97,8 +105,8 @@ export async function startRuntime(config: LocalConfig, log: Log = loggerFor(con
     log,
   });
 
-  const ingest = createIngestApp(
-    buildIngestDeps(config, {
+  const ingest = createIngestApp({
+    ...buildIngestDeps(config, {
       store,
       queue,
       // The person's queued messages and dead letters go too, before their records (privacy/forget-person.ts).
@@ -109,7 +117,8 @@ export async function startRuntime(config: LocalConfig, log: Log = loggerFor(con
       log,
       trueFoundry,
     }),
-  );
+    unitOfWork: commits.run,
+  });
   const admin = {
     queue,
     events: store.events,
@@ -130,6 +139,8 @@ export async function startRuntime(config: LocalConfig, log: Log = loggerFor(con
     config.HOST,
   );
   workers.start();
+  // Effective dates: scheduled events go to the queue when due (and any that fell due while stopped, now).
+  const scheduler = startScheduler({ store, queue, log });
   // At start (a runtime stopped for a while has expired rows waiting) and hourly.
   const purgeNow = () => {
     purgeExpired(db, Date.now());
@@ -150,6 +161,7 @@ export async function startRuntime(config: LocalConfig, log: Log = loggerFor(con
     queue,
     close: async (graceMs = 10_000) => {
       clearInterval(purge);
+      await scheduler.stop();
       const closed = new Promise<void>((done) => server.close(() => done()));
       server.closeIdleConnections();
       const { unfinished } = await workers.stop(graceMs);
@@ -157,7 +169,10 @@ export async function startRuntime(config: LocalConfig, log: Log = loggerFor(con
         log.warn('stopping with events in progress; they are redelivered at the next start', { unfinished });
       await closed;
       queue.close();
+      // Before the database: its last connection to close checkpoints the WAL whole and removes it.
+      await checkpointer?.stop();
       closeDatabase(db);
+      commits.close();
       unlock();
       await sandbox?.close();
     },

@@ -30,12 +30,15 @@ export class WorkerPool {
   private loop: Promise<void> | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly consumer: ConsumerQueue<ReceivedMessage>;
+  /** The engine's deps, with the queue's backlog: when many messages wait, the engine reads users in pages. */
+  private readonly deps: ConsumerDeps;
 
   constructor(
     private readonly queue: SqliteEventQueue,
     private readonly options: WorkerPoolOptions,
   ) {
     this.consumer = consumerQueueOf(queue);
+    this.deps = { ...options.deps, backlog: { waiting: () => waitingIn(queue) } };
   }
 
   start(): void {
@@ -76,7 +79,7 @@ export class WorkerPool {
 
   private async process(message: ReceivedMessage): Promise<void> {
     try {
-      await consumeMessage(message, this.consumer, this.options.deps);
+      await consumeMessage(message, this.consumer, this.deps);
     } catch {
       // Logged by the consumer; back after a pause rather than the whole visibility timeout.
       this.queue.retryLater(message, this.options.errorRetryMs ?? 5_000);
@@ -87,6 +90,12 @@ export class WorkerPool {
   private bury(letter: DeadLetter): Promise<void> {
     return failBuriedEvent(letter, { store: this.options.deps.store, log: this.options.log });
   }
+}
+
+/** Messages waiting or in flight: the events this process has still to converge. */
+function waitingIn(queue: SqliteEventQueue): number {
+  const { queued, inFlight } = queue.depth();
+  return queued + inFlight;
 }
 
 /** The consumer's queue operations on the SQLite queue, whose operations are synchronous. */

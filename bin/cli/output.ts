@@ -1,4 +1,5 @@
 import { UNPRINTABLE } from '../../functions/core/events/safe-text';
+import { neutraliseFormula } from '../../functions/core/events/spreadsheet-cell';
 
 /** Where the CLI writes: process.stdout/stderr in real use, string buffers in tests. */
 export type CliOutput = { write(text: string): unknown; isTTY?: boolean; columns?: number };
@@ -38,12 +39,21 @@ function escapeOf(character: string): string {
 }
 
 /**
+ * A value from the server (an id, an email, a reason) where a report shows it as a field of its own: one
+ * line (`printable`), and never a formula to a spreadsheet the report is pasted or imported into
+ * (`neutraliseFormula`: `=cmd|…` is shown as `'=cmd|…`). JSON output (`--json`) is data and left exact.
+ */
+export function field(value: string): string {
+  return printable(neutraliseFormula(value));
+}
+
+/**
  * Columns padded to their widest cell; the last column is not padded (it may be long, e.g. an error).
- * Cells are escaped first (`printable`): a line break or control in a cell neither breaks the table nor
- * reaches the terminal, and the widths are those of what is printed.
+ * Cells go through `field` first: a line break or control in a cell neither breaks the table nor reaches
+ * the terminal, no cell reads as a formula, and the widths are those of what is printed.
  */
 export function formatTable(header: readonly string[], cells: readonly (readonly string[])[]): string[] {
-  const rows = cells.map((row) => row.map(printable));
+  const rows = cells.map((row) => row.map(field));
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
   );

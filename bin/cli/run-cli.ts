@@ -1,6 +1,7 @@
 import { commandWordsOf } from './arguments';
 import { type CliContext, CliError, type CliIo, contextOf, EXIT_FAILURE, EXIT_OK } from './cli-io';
 import { batchCommand } from './commands/batch';
+import { cancelCommand } from './commands/cancel';
 import { dlqCommand } from './commands/dlq';
 import { eventsCommand } from './commands/events';
 import { forgetCommand } from './commands/forget';
@@ -21,6 +22,7 @@ const COMMANDS: Record<CommandName, Command> = {
   forget: forgetCommand,
   holds: holdsCommand,
   reconcile: reconcileCommand,
+  cancel: cancelCommand,
 };
 
 const isCommand = (word: string): word is CommandName => Object.hasOwn(COMMANDS, word);
@@ -83,7 +85,7 @@ const COMMAND_USAGE = {
   status: `status <event-id> [--json]
     Shows one event: its status, then every TrueFoundry call made for it, then its error.
     example: hr-provisioning status evt-0001`,
-  events: `events [--status queued|running|succeeded|superseded|failed|held] [--limit N] [--json]
+  events: `events [--status queued|running|succeeded|superseded|failed|held|scheduled|cancelled] [--limit N] [--json]
     Lists events (the first 50 unless --limit says otherwise), following the API's pages.
     example: hr-provisioning events --status failed`,
   dlq: `dlq list [--max N] [--json]
@@ -119,6 +121,12 @@ holds reject --id <event-id> ... [--json]
              applies to them); nothing is submitted if any row is invalid
     --json   print the report as JSON
     example: hr-provisioning reconcile roster.csv --apply`,
+  cancel: `cancel <event-id> [--json]
+    Cancels an event that has not run: one scheduled for its effective time (effectiveAt, effective_at),
+    or one held by the offboarding guard. It ends cancelled, with no TrueFoundry call. An event that ran,
+    or waits in the queue, cannot be cancelled: the command says its status and exits 1.
+    Scheduled events: hr-provisioning events --status scheduled.
+    example: hr-provisioning cancel evt-0042`,
 } as const;
 
 type CommandName = keyof typeof COMMAND_USAGE;

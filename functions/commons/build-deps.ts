@@ -1,4 +1,5 @@
 import type { ConvergenceDeps } from '../core/engine/converge-event';
+import { DirectoryPages } from '../core/engine/directory-pages';
 import type { MessageBudget } from '../core/engine/handle-event-message';
 import type { Log, StateStore } from '../core/engine/ports';
 import { holdsOperations } from '../core/holds/holds-operator';
@@ -9,6 +10,7 @@ import type { Policy } from '../core/policy/policy';
 import { forgetPerson, type PersonQueue } from '../core/privacy/forget-person';
 import type { EventQueue } from '../core/queue/event-queue';
 import type { RoleMapping } from '../core/roles/role-mapping';
+import { scheduleOperations } from '../core/schedule/cancel-event';
 import { CredentialedUsersApiProvider, type CredentialsSource } from '../core/truefoundry/credentials';
 import type { Pacer } from '../core/truefoundry/rate-limiter';
 import type { EngineSettings, IngestSettings, TrueFoundrySettings } from './settings';
@@ -69,6 +71,8 @@ export function buildEngineDeps(settings: EngineSettings, adapters: EngineAdapte
       },
     },
     log: adapters.log,
+    // One per process: the runtime's consumer adds the backlog that decides when pages are read.
+    directory: new DirectoryPages({ log: adapters.log }),
     maxAttempts: settings.MAX_ATTEMPTS,
     maxReceiveCount: settings.MAX_RECEIVE_COUNT,
   };
@@ -141,6 +145,7 @@ export function buildIngestDeps(settings: IngestSettings, adapters: IngestAdapte
       ...(settings.BAMBOOHR_COMPANY_DOMAIN ? { companyDomain: settings.BAMBOOHR_COMPANY_DOMAIN } : {}),
       ...(settings.BAMBOOHR_BASE_URL ? { apiBaseUrl: settings.BAMBOOHR_BASE_URL } : {}),
       ...(settings.BAMBOOHR_FIELD_LABELS ? { labels: settings.BAMBOOHR_FIELD_LABELS } : {}),
+      timeZone: settings.BAMBOOHR_TIME_ZONE,
     },
     policy: adapters.policy,
     ...(adapters.trueFoundry
@@ -150,6 +155,7 @@ export function buildIngestDeps(settings: IngestSettings, adapters: IngestAdapte
       forgetPerson(target, by, { store, ...(personQueue ? { queue: personQueue } : {}), log }),
     // Releasing a held event enqueues it again: the ingest app's queue, in the person's message group.
     holds: holdsOperations({ store, queue: adapters.queue, log }),
+    schedule: scheduleOperations({ store, log }),
     reconcile: {
       ignore: settings.RECONCILE_IGNORE,
       ownerOf: (email) => store.people.ownerOf(email),

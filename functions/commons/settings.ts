@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { issuesOf, ValidationError, type ValidationIssue } from '../core/events/validation-issues';
 import {
   bamboohrWebhookKeyProblem,
@@ -8,6 +8,7 @@ import {
   webhookSecretProblem,
 } from '../core/ingest/authenticate';
 import { bambooHrFieldLabelsJson } from '../core/ingest/bamboohr/fields';
+import { ianaTimeZone } from '../core/ingest/bamboohr/zoned-date';
 import { parseIgnoreList } from '../core/reconcile/ignore';
 import { trueFoundryBaseUrlProblem } from '../core/truefoundry/credentials';
 
@@ -106,6 +107,11 @@ const ingestShape = {
   BAMBOOHR_COMPANY_DOMAIN: optional,
   /** Label overrides for renamed BambooHR fields, JSON, e.g. {"workEmail":"Company Email"}. */
   BAMBOOHR_FIELD_LABELS: optional.pipe(bambooHrFieldLabelsJson.optional()),
+  /**
+   * The IANA zone whose days BambooHR's hire and termination dates are (e.g. Europe/Berlin): a hire or an
+   * offboard takes effect at 00:00 of the date there. Checked with Intl at start, so a typo fails at once.
+   */
+  BAMBOOHR_TIME_ZONE: optional.pipe(ianaTimeZone.default('UTC')),
   RETENTION_DAYS: retentionDays,
   /**
    * Accounts POST /reconcile lists under `ignored` and never touches (service accounts, admins): comma-separated

@@ -4,6 +4,7 @@ import { metrics } from '../commons/powertools';
 import type { Deadline } from '../core/engine/event-run';
 import { redactEmails } from '../core/privacy/redact';
 import { type Consumed, type ConsumerQueue, consumeMessage } from '../core/queue/consume-message';
+import { recordsInProgress } from './records-in-progress';
 import type { WorkerDeps } from './worker-deps';
 
 /** Thrown to report the record as a batch item failure: it comes back after its delay, its group waits. */
@@ -24,6 +25,7 @@ export const retryDelayOf = (error: unknown): number =>
 const METRIC_OF: Record<string, string> = {
   succeeded: 'EventSucceeded',
   superseded: 'EventSuperseded',
+  cancelled: 'EventCancelled',
   failed: 'EventFailed',
   retry: 'EventRetried',
   // The offboarding guard held it (or held it behind a held event of its person): the alarm watches this.
@@ -41,7 +43,10 @@ export async function processRecord(
   deps: WorkerDeps,
   deadline?: Deadline,
 ): Promise<void> {
-  const consumed = await consumeMessage(record, queue, deps, deadline ? { deadline } : {});
+  // Counted while it runs: the batch's records in progress are the backlog the engine reads pages for.
+  const consumed = await recordsInProgress.track(() =>
+    consumeMessage(record, queue, deps, deadline ? { deadline } : {}),
+  );
   count(consumed);
   if (consumed.action === 'retry') {
     // The reason is in the event record and the log line; this error also reaches the Lambda runtime's

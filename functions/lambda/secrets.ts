@@ -1,5 +1,5 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { z } from 'zod';
+import * as z from 'zod';
 import { credentialRules } from '../commons/settings';
 import type { IngestCredentials } from '../core/ingest/authenticate';
 import type { TrueFoundryCredentials } from '../core/truefoundry/credentials';

@@ -5,6 +5,7 @@ import { readFunctionSettings, workerFunctionSettings } from '../commons/setting
 import { createDynamoDbStateStore, SharedRateLimiter, StateTable } from '../core/adapters/dynamodb';
 import { DEFAULT_ROLE_MAPPING, loadRoleMapping, type RoleMapping } from '../core/roles/role-mapping';
 import { bundledWorkerPolicy } from './bundled-policy';
+import { recordsInProgress } from './records-in-progress';
 import { trueFoundryCredentialsFrom } from './secrets';
 
 export type WorkerDeps = EngineDeps & {
@@ -38,6 +39,8 @@ export function workerDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env):
   });
   return {
     ...engine,
+    // The invocation's records in progress: a full batch of hires reads TrueFoundry's users in pages.
+    backlog: recordsInProgress,
     tfyTimeoutMs: settings.TFY_TIMEOUT_MS,
     ...(settings.QUEUE_URL ? { queueUrl: settings.QUEUE_URL } : {}),
     dlqUrl: settings.DLQ_URL,

@@ -55,7 +55,7 @@ export async function secretsLatency(emulator: RuntimeProcess, latencyMs: number
   if (set.latencyMs !== latencyMs) throw new Error(`the fault switch answered ${JSON.stringify(set)}`);
 }
 
-const TERMINAL = new Set(['succeeded', 'superseded', 'failed']);
+const TERMINAL = new Set(['succeeded', 'superseded', 'failed', 'cancelled']);
 
 /** Waits for an event to reach a terminal status through GET /events/{id} (an IAM route: the token stands in). */
 export function settled(

@@ -37,6 +37,11 @@ afterAll(async () => {
 });
 
 const writes = () => sandbox.calls().filter((call) => call.method !== 'GET');
+const control = () => {
+  const url = /control\s+(http:\/\/\S+?):? /.exec(emulator.output())?.[1];
+  if (!url) throw new Error('the emulator banner names no control endpoint');
+  return url;
+};
 
 describe('npm run emulate: the lifecycle controls', () => {
   // First: the report covers every account in the sandbox, so it runs before the others seed theirs.
@@ -113,4 +118,67 @@ describe('npm run emulate: the lifecycle controls', () => {
     expect(await settled(emulator, held[0]?.id ?? '')).toMatchObject({ status: 'succeeded' });
     expect(active()).toEqual([]);
   });
+
+  it('schedules an event effective later in the table; the minute rule queues it once due, not before; a cancel wins over it', async () => {
+    const due = new Date(Date.now() + 4_000).toISOString();
+    const later = (id: string, email: string) => ({
+      ...hire(id, `E-${id}`, email),
+      occurredAt: new Date().toISOString(),
+      effectiveAt: due,
+    });
+    const accepted = await api(emulator, 'POST', '/events', {
+      events: [
+        later('sched-run', 'sched.run@example.com'),
+        later('sched-cancel', 'sched.cancel@example.com'),
+      ],
+    });
+    expect(accepted.status, JSON.stringify(accepted.json)).toBe(202);
+    expect(accepted.json.events).toEqual([
+      { id: 'sched-run', status: 'scheduled', dueAt: due },
+      { id: 'sched-cancel', status: 'scheduled', dueAt: due },
+    ]);
+    expect((await api(emulator, 'GET', '/events/sched-run')).json).toMatchObject({
+      status: 'scheduled',
+      dueAt: due,
+    });
+
+    // Before its time the rule queues nothing (the table's index holds it; SQS never sees it).
+    const runNow = async () =>
+      (await (await fetch(`${control()}/__emulate/schedules/run`, { method: 'POST' })).json()) as {
+        rule: string;
+        payload?: { released?: number };
+      }[];
+    const early = (await runNow()).find((r) => r.rule.includes('ScheduledEventsRelease'));
+    expect(early?.payload).toEqual({ released: 0, failed: 0 });
+    // The operator λ cancels one (IAM route on AWS), through the CLI.
+    const cancel = await hrProvisioning(emulator, ['cancel', 'sched-cancel']);
+    expect(cancel.code, cancel.stderr).toBe(0);
+    expect(cancel.stdout).toContain('sched-cancel: cancelled');
+
+    await waitFor('the effective time to pass', async () =>
+      Date.now() > Date.parse(due) ? true : undefined,
+    );
+    const released = (await runNow()).find((r) => r.rule.includes('ScheduledEventsRelease'));
+    expect(released?.payload).toEqual({ released: 1, failed: 0 });
+    expect(await settled(emulator, 'sched-run')).toMatchObject({ status: 'succeeded' });
+    const first = sandbox
+      .calls()
+      .filter(
+        (c) =>
+          JSON.stringify(c.body ?? '').includes('sched.run@example.com') ||
+          c.query.email === 'sched.run@example.com',
+      )
+      .map((c) => c.at)
+      .sort()[0];
+    expect(first !== undefined && first >= due).toBe(true);
+    expect((await api(emulator, 'GET', '/events/sched-cancel')).json).toMatchObject({
+      status: 'cancelled',
+      steps: [],
+    });
+    expect(sandbox.users().find((u) => u.email === 'sched.cancel@example.com')).toBeUndefined();
+    // It ran: a cancel now is refused with its status.
+    const late = await hrProvisioning(emulator, ['cancel', 'sched-run']);
+    expect(late.code).toBe(1);
+    expect(late.stderr).toContain('is succeeded and cannot be cancelled');
+  }, 120_000);
 });

@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   PARTITION_KEY,
   SORT_KEY,
+  DUE_INDEX,
+  DUE_INDEX_PARTITION_KEY,
+  DUE_INDEX_SORT_KEY,
   STATUS_INDEX,
   STATUS_INDEX_PARTITION_KEY,
   STATUS_INDEX_SORT_KEY,
@@ -55,6 +58,7 @@ const VARIANT = {
   logsKmsKeyArn: LOGS_KEY,
   apiGatewayCloudWatchRole: 'false',
   bamboohrCompanyDomain: 'acme',
+  bamboohrTimeZone: 'America/New_York',
 };
 
 let template: Template;
@@ -212,6 +216,18 @@ describe('IAM', () => {
           },
         },
         { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: getAtt(queue) },
+        // A BambooHR date removed or moved cancels the person's scheduled events: found in the due index.
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:Query',
+          Resource: { 'Fn::Join': ['', [getAtt(table), `/index/${DUE_INDEX}`]] },
+        },
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:BatchGetItem',
+          Resource: getAtt(table),
+          Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['EVENT#*'] } },
+        },
         // Previews read TrueFoundry (read-only code path), paced by the tenant's shared rate bucket.
         {
           Effect: 'Allow',
@@ -288,10 +304,17 @@ describe('IAM', () => {
             'sqs:GetQueueAttributes',
             'sqs:GetQueueUrl',
             'sqs:ReceiveMessage',
+            'sqs:SendMessage',
           ],
           Resource: getAtt(queue),
         },
         { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: ref(tfySecret) },
+        // Effective dates: the minute's release reads the due index and queues what is due.
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:Query',
+          Resource: { 'Fn::Join': ['', [getAtt(table), `/index/${DUE_INDEX}`]] },
+        },
       ]),
     );
   });
@@ -398,6 +421,7 @@ describe('functions', () => {
     expect(environmentOf(variant, ids(variant).ingest)).toMatchObject({
       INGEST_SECRET_ARN: IMPORTED_INGEST_SECRET,
       BAMBOOHR_COMPANY_DOMAIN: 'acme',
+      BAMBOOHR_TIME_ZONE: 'America/New_York',
       RETENTION_DAYS: '90',
       TFY_SECRET_ARN: IMPORTED_TFY_SECRET,
       TFY_PROVISION_MODE: 'invite',
@@ -444,7 +468,7 @@ describe('functions', () => {
 });
 
 describe('state table', () => {
-  it('mirrors the adapter key design: pk/sk strings, the keys-only status index, TTL', () => {
+  it('mirrors the adapter key design: pk/sk strings, the keys-only status index, the due index, TTL', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [
         { AttributeName: PARTITION_KEY, KeyType: 'HASH' },
@@ -464,6 +488,14 @@ describe('state table', () => {
             { AttributeName: STATUS_INDEX_SORT_KEY, KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+        {
+          IndexName: DUE_INDEX,
+          KeySchema: [
+            { AttributeName: DUE_INDEX_PARTITION_KEY, KeyType: 'HASH' },
+            { AttributeName: DUE_INDEX_SORT_KEY, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['employeeKey'] },
         },
       ],
       TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
@@ -674,6 +706,7 @@ describe('API', () => {
         { method: 'POST', path: '/webhooks/bamboohr', authorization: 'NONE' },
         { method: 'GET', path: '/events', authorization: 'AWS_IAM' },
         { method: 'GET', path: '/events/{id}', authorization: 'AWS_IAM' },
+        { method: 'DELETE', path: '/events/{id}', authorization: 'AWS_IAM' },
         { method: 'POST', path: '/forget', authorization: 'AWS_IAM' },
         { method: 'POST', path: '/reconcile', authorization: 'AWS_IAM' },
         { method: 'GET', path: '/holds', authorization: 'AWS_IAM' },
@@ -682,7 +715,7 @@ describe('API', () => {
         { method: 'GET', path: '/healthz', authorization: 'NONE' },
       ].sort(byRoute),
     );
-    expect(INGEST_ROUTES).toHaveLength(11);
+    expect(INGEST_ROUTES).toHaveLength(12);
   });
 
   it('throttles each operator route apart from the ingest routes', () => {
@@ -808,21 +841,29 @@ function normaliseTemplate(json: unknown): unknown {
   );
 }
 
-describe('the dead-letter sweep', () => {
-  it('invokes the worker every 5 minutes with the sweep input, and only the worker', () => {
-    const rules = template.findResources('AWS::Events::Rule');
-    expect(Object.values(rules)).toHaveLength(1);
-    const [rule] = Object.values(rules) as { Properties: Record<string, unknown> }[];
-    expect(rule?.Properties).toMatchObject({
-      ScheduleExpression: 'rate(5 minutes)',
-      State: 'ENABLED',
-      Targets: [
-        {
-          Arn: { 'Fn::GetAtt': [expect.stringMatching(/^HrProvisioningWorkerFunction/), 'Arn'] },
-          Input: JSON.stringify({ action: 'sweep-dead-letters' }),
-          RetryPolicy: { MaximumRetryAttempts: 0 },
-        },
-      ],
-    });
+describe('the worker’s schedules', () => {
+  it('invokes the worker every 5 minutes to sweep the dead letters and every minute to release scheduled events, and only the worker', () => {
+    const rules = Object.values(template.findResources('AWS::Events::Rule')) as {
+      Properties: Record<string, unknown>;
+    }[];
+    const ruleFor = (action: string) =>
+      rules.find((r) => JSON.stringify(r.Properties.Targets).includes(action))?.Properties;
+    expect(rules).toHaveLength(2);
+    for (const [action, rate] of [
+      ['sweep-dead-letters', 'rate(5 minutes)'],
+      ['release-scheduled', 'rate(1 minute)'],
+    ] as const) {
+      expect(ruleFor(action)).toMatchObject({
+        ScheduleExpression: rate,
+        State: 'ENABLED',
+        Targets: [
+          {
+            Arn: { 'Fn::GetAtt': [expect.stringMatching(/^HrProvisioningWorkerFunction/), 'Arn'] },
+            Input: JSON.stringify({ action }),
+            RetryPolicy: { MaximumRetryAttempts: 0 },
+          },
+        ],
+      });
+    }
   });
 });

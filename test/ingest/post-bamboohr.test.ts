@@ -66,6 +66,7 @@ describe('POST /webhooks/bamboohr', () => {
         { id: expect.stringMatching(/^bamboohr-4022-updated-[0-9a-f]{16}$/), status: 'queued' },
         { id: expect.stringMatching(/^bamboohr-4023-created-[0-9a-f]{16}$/), status: 'queued' },
       ],
+      cancelled: [],
       skipped: [],
     });
     expect(directory.lookedUp).toEqual(['4023']);
@@ -128,6 +129,7 @@ describe('POST /webhooks/bamboohr', () => {
     expect(response.status).toBe(202);
     expect(response.json).toEqual({
       events: [],
+      cancelled: [],
       skipped: [{ employeeId: '4021', reason: expect.stringMatching(/no field that drives provisioning/) }],
     });
     await expectNothingRecorded(ingest);

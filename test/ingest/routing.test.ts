@@ -32,8 +32,8 @@ describe('routing', () => {
   it.each([
     ['DELETE', '/events', 'POST, GET'],
     ['PUT', '/events', 'POST, GET'],
-    ['POST', '/events/evt-1', 'GET'],
-    ['DELETE', '/events/evt-1', 'GET'],
+    ['POST', '/events/evt-1', 'GET, DELETE'],
+    ['PUT', '/events/evt-1', 'GET, DELETE'],
     ['GET', '/batch', 'POST'],
     ['GET', '/webhooks/bamboohr', 'POST'],
     ['POST', '/healthz', 'GET'],

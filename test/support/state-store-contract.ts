@@ -354,7 +354,7 @@ export function describeStateStoreContract(name: string, setup: StateStoreSetup)
     });
 
     describe('EventStore.list', () => {
-      const statuses: EventStatus[] = ['queued', 'running', 'succeeded', 'superseded', 'failed', 'held'];
+      const statuses = ['queued', 'running', 'succeeded', 'superseded', 'failed', 'held'] as const;
 
       /** 23 events, in an order unrelated to their ids, spread over every status. */
       const seed = async () => {
@@ -531,6 +531,101 @@ export function describeStateStoreContract(name: string, setup: StateStoreSetup)
         const winner = owners[results.findIndex((r) => r.state === 'claimed')] ?? '';
         await store.ledger.complete('evt-1', 'create', winner, T1);
         expect(await store.ledger.claim('evt-1', 'create', lease('late', 0))).toEqual({ state: 'done' });
+      });
+    });
+
+    describe('EventStore effective dates: scheduled, release, cancel', () => {
+      const scheduled = async (id: string, dueAt: string, sequence: number, employeeId = 'E1') =>
+        (
+          await store.events.accept(
+            canonicalEvent(id, { employee: { id: employeeId, email: `${id}@example.com` } }),
+            {
+              source: 'events',
+              at: T0,
+              sequence,
+              dueAt,
+            },
+          )
+        ).record;
+
+      it('records an event with a due time as scheduled, not enqueued, showing its time', async () => {
+        const record = await scheduled('evt-s', T2, 1);
+        expect(record).toMatchObject({ status: 'scheduled', dueAt: T2, enqueued: false });
+        expect(await store.events.get('evt-s')).toMatchObject({ status: 'scheduled', dueAt: T2 });
+      });
+
+      it('answers only the events due, earliest due first then acceptance, up to the limit', async () => {
+        await scheduled('evt-late', T2, 1);
+        await scheduled('evt-b', T1, 3);
+        await scheduled('evt-a', T1, 2);
+        await scheduled('evt-c', T1, 4);
+        const due = await store.events.dueEvents({ now: T1, limit: 10 });
+        expect(due.map((r) => r.eventId)).toEqual(['evt-a', 'evt-b', 'evt-c']);
+        const limited = await store.events.dueEvents({ now: T1, limit: 2 });
+        expect(limited.map((r) => r.eventId)).toEqual(['evt-a', 'evt-b']);
+        expect(await store.events.dueEvents({ now: T0, limit: 10 })).toEqual([]);
+      });
+
+      it('lists a person’s scheduled events only', async () => {
+        await scheduled('evt-1', T2, 1, 'E1');
+        await scheduled('evt-2', T1, 2, 'E1');
+        await scheduled('evt-3', T1, 3, 'E2');
+        await accepted('evt-4');
+        expect((await store.events.scheduledOf('id:E1')).map((r) => r.eventId)).toEqual(['evt-2', 'evt-1']);
+      });
+
+      it('releases a scheduled event once: queued and enqueued, and no longer due', async () => {
+        await scheduled('evt-s', T1, 1);
+        expect(await store.events.release('evt-s', T2)).toBe(true);
+        expect(await store.events.get('evt-s')).toMatchObject({
+          status: 'queued',
+          enqueued: true,
+          dueAt: T1,
+        });
+        expect(await store.events.release('evt-s', T2)).toBe(false);
+        expect(await store.events.dueEvents({ now: T2, limit: 10 })).toEqual([]);
+        expect(await store.events.scheduledOf('id:E1')).toEqual([]);
+      });
+
+      it('cancels a scheduled event: terminal, never due, and a delivery of it makes no attempt', async () => {
+        await scheduled('evt-s', T1, 1);
+        const result = await store.events.cancel('evt-s', { at: T2, note: 'cancelled by an operator' });
+        expect(result.cancelled).toBe(true);
+        expect(result.record).toMatchObject({ status: 'cancelled', note: 'cancelled by an operator' });
+        expect(await store.events.dueEvents({ now: T2, limit: 10 })).toEqual([]);
+        expect(await store.events.release('evt-s', T2)).toBe(false);
+        const delivered = await store.events.startAttempt(canonicalEvent('evt-s'), T2);
+        expect(delivered).toMatchObject({ status: 'cancelled', attempts: 0 });
+      });
+
+      it('cancels a held event, but not one queued, running or finished, and says its status', async () => {
+        await accepted('evt-h');
+        await store.events.startAttempt(canonicalEvent('evt-h'), T1);
+        await store.events.hold('evt-h', { at: T1, reason: 'held by the offboarding guard' });
+        expect((await store.events.cancel('evt-h', { at: T2, note: 'cancelled' })).cancelled).toBe(true);
+
+        await accepted('evt-q');
+        expect(await store.events.cancel('evt-q', { at: T2, note: 'x' })).toMatchObject({
+          cancelled: false,
+          record: { status: 'queued' },
+        });
+        await accepted('evt-done');
+        await store.events.startAttempt(canonicalEvent('evt-done'), T1);
+        await store.events.finish('evt-done', { status: 'succeeded', at: T1 });
+        expect(await store.events.cancel('evt-done', { at: T2, note: 'x' })).toMatchObject({
+          cancelled: false,
+          record: { status: 'succeeded' },
+        });
+        expect(await store.events.cancel('evt-none', { at: T2, note: 'x' })).toEqual({
+          cancelled: false,
+          record: undefined,
+        });
+      });
+
+      it('takes a scheduled event whose delivery began out of the due events', async () => {
+        await scheduled('evt-s', T1, 1);
+        await store.events.startAttempt(canonicalEvent('evt-s'), T2);
+        expect(await store.events.dueEvents({ now: T2, limit: 10 })).toEqual([]);
       });
     });
 

@@ -2,7 +2,7 @@ import { type PreviewSummary, SUMMARY_KEYS } from '../../../functions/core/engin
 import type { PreviewPlan, PreviewRejection } from '../../../functions/core/ingest/preview-response';
 import type { ApiClient } from '../http/api-client';
 import { problemOf, unexpectedAnswer } from '../http/api-client';
-import { clip, formatTable } from '../output';
+import { clip, field, formatTable } from '../output';
 import { type BatchChunk, type BatchFile, CONTENT_TYPES, chunkBody } from './batch-file';
 
 /*
@@ -88,7 +88,7 @@ export function dryRunReport(name: string, preview: DryRunAnswer): string[] {
     ...(preview.rejected.length > 0
       ? [
           `rejected rows (line in ${name}: error)`,
-          ...preview.rejected.map((row) => `  line ${row.line ?? '?'}: ${row.error}`),
+          ...preview.rejected.map((row) => `  line ${row.line ?? '?'}: ${field(row.error)}`),
         ]
       : []),
     `summary: ${SUMMARY_KEYS.map((key) => `${key} ${summary[key]}`).join(', ')}; rejected ${preview.rejected.length}`,

@@ -1,4 +1,4 @@
-import type { CliOutput } from '../output';
+import { type CliOutput, field } from '../output';
 import type { BatchProgress, ProgressCounts, ProgressSink } from './resumable-upload';
 
 export type { ProgressCounts } from './resumable-upload';
@@ -80,7 +80,7 @@ export function batchReport(name: string, progress: BatchProgress, rowsTotal: nu
   const { accepted, duplicates, rejected } = progress.totals;
   const requests = `${progress.chunks} request${progress.chunks === 1 ? '' : 's'}`;
   return [
-    `${name} → batch ${progress.batchId}`,
+    `${name} → batch ${field(progress.batchId)}`,
     `  rows      ${rowsTotal} in ${requests}`,
     `  accepted  ${accepted + duplicates} (${accepted} new, ${duplicates} accepted before)`,
     `  rejected  ${rejected.length}`,
@@ -93,6 +93,6 @@ export function rejectedRows(name: string, rejected: BatchProgress['totals']['re
   const sorted = [...rejected].sort((a, b) => a.line - b.line);
   return [
     `rejected rows (line in ${name}: error)`,
-    ...sorted.map((row) => `  line ${row.line}: ${row.error}`),
+    ...sorted.map((row) => `  line ${row.line}: ${field(row.error)}`),
   ];
 }

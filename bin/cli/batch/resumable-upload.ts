@@ -203,21 +203,42 @@ export type Upload = {
 };
 
 /**
- * Sends the chunks not sent yet, one after the other, saving the progress after each. Rejected rows are
- * kept with their line in the original file. On failure the saved progress lets a rerun continue.
+ * Chunks on their way at once. Two: the server validates and records one while the next is sent, and the
+ * CLI's own work between chunks (progress file, next body) overlaps the server's; more would only queue on
+ * the server's one thread.
+ */
+const CHUNKS_IN_FLIGHT = 2;
+
+/**
+ * Sends the chunks not sent yet, two at a time, and counts their answers in file order, saving the progress
+ * after each: it always names the chunks answered so far without a gap. Rejected rows are kept with their
+ * line in the original file. On failure the saved progress lets a rerun continue; a later chunk accepted
+ * before an earlier one failed is sent again then, and its rows come back as accepted before.
  */
 export async function uploadChunks(upload: Upload): Promise<void> {
   const { progress, bar } = upload;
   // Saved before the first request too, so that even a failure on chunk 1 is continued under the same batch id.
   upload.store.save(progress);
   bar.update(countsOf(upload));
-  for (let index = progress.chunksDone; index < upload.chunks.length; index++) {
-    const chunk = upload.chunks[index]!;
+  const sent = new Map<number, { answer: Promise<ApiAnswer>; originalLine: (line: number) => number }>();
+  const send = (index: number) => {
+    const chunk = upload.chunks[index];
+    if (chunk === undefined || sent.has(index)) return;
     const { body, originalLine } = chunkBody(upload.file, chunk);
-    const answer = await sendChunk(upload, index, body).catch((error: unknown) => {
+    const answer = sendChunk(upload, index, body);
+    // Awaited in order below; one still on its way when an earlier chunk fails is not waited for.
+    answer.catch(() => {});
+    sent.set(index, { answer, originalLine });
+  };
+  for (let index = progress.chunksDone; index < upload.chunks.length; index++) {
+    for (let ahead = index; ahead < index + CHUNKS_IN_FLIGHT; ahead++) send(ahead);
+    const chunk = upload.chunks[index]!;
+    const { answer: answered, originalLine } = sent.get(index)!;
+    const answer = await answered.catch((error: unknown) => {
       bar.interrupt();
       throw error instanceof CliError ? new CliError(`${error.message}\n${resumeHint(upload)}`) : error;
     });
+    sent.delete(index);
     const counted = answer.status === 202 ? (answer.body as BatchAnswer) : rejectedOnly(answer.body);
     progress.totals.rowsSent += chunk.records.length;
     progress.totals.accepted += counted.accepted;

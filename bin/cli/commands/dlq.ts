@@ -11,7 +11,7 @@ import {
 import { SqsDeadLetterQueue } from '../dlq/sqs-dead-letter-queue';
 import { ApiClient } from '../http/api-client';
 import { resolveTarget } from '../http/target';
-import { clip, formatTable, writeLines } from '../output';
+import { clip, field, formatTable, writeLines } from '../output';
 
 const DLQ_OPTIONS = {
   ...GLOBAL_OPTIONS,
@@ -104,7 +104,7 @@ function redriveReport(redriven: readonly string[], asked: readonly string[] | u
   const lines =
     redriven.length === 0
       ? ['nothing was redriven']
-      : [`redriven ${redriven.length}:`, ...redriven.map((id) => `  ${id}`)];
+      : [`redriven ${redriven.length}:`, ...redriven.map((id) => `  ${field(id)}`)];
   const missing = (asked ?? []).filter((id) => !redriven.includes(id));
   if (missing.length > 0) lines.push(`not in the dead-letter queue: ${missing.join(', ')}`);
   if (redriven.length > 0) lines.push('follow them with: hr-provisioning status <event-id>');

@@ -99,7 +99,8 @@ export async function forgetCommand(argv: string[], ctx: CliContext): Promise<nu
   return EXIT_OK;
 }
 
-function operatorName(ctx: CliContext): string {
+/** Who runs the CLI, for the audit line and notes: the OS user. */
+export function operatorName(ctx: CliContext): string {
   const fromEnv = ctx.env.USER ?? ctx.env.USERNAME;
   if (fromEnv) return fromEnv;
   try {

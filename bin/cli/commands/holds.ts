@@ -8,7 +8,7 @@ import { GLOBAL_OPTIONS, parseCommandArgs } from '../arguments';
 import { type CliContext, CliError, EXIT_FAILURE, EXIT_OK } from '../cli-io';
 import { type ApiAnswer, ApiClient, unexpectedAnswer } from '../http/api-client';
 import { resolveTarget } from '../http/target';
-import { clip, formatTable, writeLines } from '../output';
+import { clip, field, formatTable, writeLines } from '../output';
 
 const HOLDS_OPTIONS = {
   ...GLOBAL_OPTIONS,
@@ -103,12 +103,12 @@ function printRelease(report: ReleaseReport, json: boolean | undefined, ctx: Cli
   if (json) writeLines(ctx.stdout, [JSON.stringify(report, null, 2)]);
   else {
     writeLines(ctx.stdout, [
-      `released ${report.released.length}: ${report.released.join(', ') || '-'}`,
+      `released ${report.released.length}: ${report.released.map(field).join(', ') || '-'}`,
       ...report.blocked.map(
-        (b) => `blocked ${b.id}: behind ${b.behind}, an earlier held event of the same person`,
+        (b) => `blocked ${field(b.id)}: behind ${field(b.behind)}, an earlier held event of the same person`,
       ),
-      ...report.failed.map((f) => `failed ${f.id}: ${f.reason}`),
-      ...report.notHeld.map((id) => `not held: ${id}`),
+      ...report.failed.map((f) => `failed ${field(f.id)}: ${field(f.reason)}`),
+      ...report.notHeld.map((id) => `not held: ${field(id)}`),
     ]);
   }
   return report.blocked.length + report.failed.length + report.notHeld.length > 0 ? EXIT_FAILURE : EXIT_OK;
@@ -118,8 +118,8 @@ function printReject(report: RejectReport, json: boolean | undefined, ctx: CliCo
   if (json) writeLines(ctx.stdout, [JSON.stringify(report, null, 2)]);
   else {
     writeLines(ctx.stdout, [
-      `rejected ${report.rejected.length}: ${report.rejected.join(', ') || '-'}`,
-      ...report.notHeld.map((id) => `not held: ${id}`),
+      `rejected ${report.rejected.length}: ${report.rejected.map(field).join(', ') || '-'}`,
+      ...report.notHeld.map((id) => `not held: ${field(id)}`),
     ]);
   }
   return report.notHeld.length > 0 ? EXIT_FAILURE : EXIT_OK;

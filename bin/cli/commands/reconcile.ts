@@ -5,7 +5,7 @@ import { GLOBAL_OPTIONS, noMoreWords, parseCommandArgs } from '../arguments';
 import { type CliContext, CliError, EXIT_OK, readInputFile } from '../cli-io';
 import { ApiClient, problemOf, unexpectedAnswer } from '../http/api-client';
 import { resolveTarget } from '../http/target';
-import { writeLines } from '../output';
+import { field, writeLines } from '../output';
 
 const RECONCILE_OPTIONS = {
   ...GLOBAL_OPTIONS,
@@ -72,29 +72,29 @@ function readable(report: ReconcileAnswer, apply: boolean): string[] {
   return [
     ...section(
       'missing: on the roster, without access',
-      report.missing.map((m) => `${m.email}  ${m.reason}`),
+      report.missing.map((m) => `${field(m.email)}  ${field(m.reason)}`),
     ),
     ...section(
       'orphans: active in TrueFoundry, not on the roster',
-      report.orphans.map((o) => `${o.email}  roles: ${o.roles.join(', ') || 'none'}`),
+      report.orphans.map((o) => `${field(o.email)}  roles: ${o.roles.map(field).join(', ') || 'none'}`),
     ),
     ...section(
       'role drift',
       report.roleDrift.map(
         (d) =>
-          `${d.email}  ${d.resourceType}: want ${d.want.join(', ') || 'none'}, have ${d.have.join(', ') || 'none'}`,
+          `${field(d.email)}  ${field(d.resourceType)}: want ${d.want.map(field).join(', ') || 'none'}, have ${d.have.map(field).join(', ') || 'none'}`,
       ),
     ),
-    ...section('ignored (RECONCILE_IGNORE)', report.ignored),
+    ...section('ignored (RECONCILE_IGNORE)', report.ignored.map(field)),
     ...(apply
       ? [
           ...section(
             'applied: events submitted',
-            (report.applied ?? []).map((a) => `${a.id}  ${a.type} ${a.email}`),
+            (report.applied ?? []).map((a) => `${field(a.id)}  ${a.type} ${field(a.email)}`),
           ),
           ...section(
             'refused',
-            (report.refused ?? []).map((r) => `${r.type} ${r.email}: ${r.reason}`),
+            (report.refused ?? []).map((r) => `${r.type} ${field(r.email)}: ${field(r.reason)}`),
           ),
           'follow them with: hr-provisioning status <event-id>',
         ]

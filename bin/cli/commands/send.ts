@@ -9,7 +9,7 @@ import {
   unexpectedAnswer,
 } from '../http/api-client';
 import { resolveTarget } from '../http/target';
-import { writeLines } from '../output';
+import { field, writeLines } from '../output';
 import { describeIssues, eventRequests, readEventsFile } from '../send/events-file';
 
 /** `send <file>`: canonical events from a JSON or JSON Lines file to POST /events. */
@@ -62,7 +62,7 @@ export async function sendCommand(argv: string[], ctx: CliContext): Promise<numb
 }
 
 const eventLine = (event: AcceptedEvent): string =>
-  `${event.id}  ${event.status}${event.duplicate ? '  (duplicate)' : ''}`;
+  `${field(event.id)}  ${event.status}${event.duplicate ? '  (duplicate)' : ''}`;
 
 function summary(name: string, accepted: readonly AcceptedEvent[], requests: number): string {
   const duplicates = accepted.filter((e) => e.duplicate).length;

@@ -3,7 +3,7 @@ import { GLOBAL_OPTIONS, noMoreWords, parseCommandArgs } from '../arguments';
 import { type CliContext, CliError, EXIT_OK } from '../cli-io';
 import { ApiClient, type EventView, unexpectedAnswer } from '../http/api-client';
 import { resolveTarget } from '../http/target';
-import { formatTable, printable, writeLines } from '../output';
+import { field, formatTable, printable, writeLines } from '../output';
 
 const STATUS_OPTIONS = { ...GLOBAL_OPTIONS, json: { type: 'boolean' } } as const;
 
@@ -28,10 +28,12 @@ export async function statusCommand(argv: string[], ctx: CliContext): Promise<nu
 /** `status <id>`: status first, then who and what, then each TrueFoundry call, then the error or note. */
 export function describeEvent(event: EventView): string[] {
   const lines = [
-    `${event.id}: ${event.status}`,
+    `${field(event.id)}: ${event.status}`,
     `  type       ${event.type}`,
-    `  employee   ${event.employee.id} <${event.employee.email}>`,
+    `  employee   ${field(event.employee.id)} <${field(event.employee.email)}>`,
     `  occurred   ${event.occurredAt}`,
+    ...(event.effectiveAt ? [`  effective  ${event.effectiveAt}`] : []),
+    ...(event.dueAt && event.status === 'scheduled' ? [`  runs at    ${event.dueAt}`] : []),
     `  attempts   ${event.attempts}`,
     `  source     ${event.source}`,
     `  received   ${event.receivedAt}`,
@@ -56,8 +58,8 @@ export function describeEvent(event: EventView): string[] {
     );
     lines.push('', ...table.map((row) => `  ${row}`));
   }
-  if (event.error) lines.push('', `  error      ${event.error}`);
-  if (event.note) lines.push('', `  note       ${event.note}`);
+  if (event.error) lines.push('', `  error      ${field(event.error)}`);
+  if (event.note) lines.push('', `  note       ${field(event.note)}`);
   // Each entry is one line: a line break or control in a field from the server is escaped, not printed.
   return lines.map(printable);
 }

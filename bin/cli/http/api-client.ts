@@ -27,7 +27,7 @@ export type LocalDeadLetter = {
 export type ApiAnswer = { status: number; body: unknown };
 
 export type ApiRequest = {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   /** Below the base URL, e.g. `/events`; appended to any API Gateway stage path. */
   path: string;
   query?: Record<string, string | undefined>;

@@ -43,12 +43,17 @@ export function resolveTarget(values: GlobalValues, ctx: CliContext): Target {
     local,
     iamRegion,
     dataDir,
-    tokenHint: local
-      ? `pass --token or set INGEST_TOKEN (local: it is in ${secretsFile})`
-      : 'pass --token or set INGEST_TOKEN (the ingest token of the deployment)',
+    tokenHint: tokenHintOf(local, secretsFile),
     token: () => {
       const token =
         values.token ?? ctx.env.INGEST_TOKEN ?? (local ? localToken(dataDir, secretsFile) : undefined);
+      // It travels in the Authorization header: a line break there could add a header of its own, and
+      // fetch's refusal of one quotes the whole header, token included. Refused by rule, never shown.
+      if (token && !/^[\x20-\x7e]+$/.test(token)) {
+        throw new CliError(
+          `the token holds a line break, control or non-ASCII character, which an HTTP header cannot carry: ${tokenHintOf(local, secretsFile)}`,
+        );
+      }
       if (token) return token;
       throw new CliError(
         local
@@ -58,6 +63,11 @@ export function resolveTarget(values: GlobalValues, ctx: CliContext): Target {
     },
   };
 }
+
+const tokenHintOf = (local: boolean, secretsFile: string): string =>
+  local
+    ? `pass --token or set INGEST_TOKEN (local: it is in ${secretsFile})`
+    : 'pass --token or set INGEST_TOKEN (the ingest token of the deployment)';
 
 function localToken(dataDir: string, shownPath: string): string | undefined {
   try {

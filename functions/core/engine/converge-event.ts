@@ -1,4 +1,4 @@
-import type { CanonicalEvent } from '../events/canonical-event';
+import { type CanonicalEvent, effectiveTimeOf } from '../events/canonical-event';
 import { isEmailPersonOf } from '../events/identity';
 import {
   InvalidUserRequestError,
@@ -8,7 +8,15 @@ import {
 } from '../truefoundry/errors';
 import type { ConvergenceDeps, EventOutcome } from './convergence-deps';
 import { desiredStateOf } from './convergence-plan';
-import { type Deadline, EventRun, RetryLater, type Target } from './event-run';
+import { withDirectoryPages } from './directory-pages';
+import {
+  type Deadline,
+  EventRun,
+  RetryLater,
+  type Target,
+  WaitingForUnknownCreate,
+  waitingDeliveries,
+} from './event-run';
 import { admitOffboard, gateOnHolds, HoldForOperator, holdEvent } from './hold-check';
 import { describePerson, heldByOther, judgeOrder, type PersonView, readPersonView } from './person-view';
 import { policyRefusal } from './policy-guard';
@@ -46,8 +54,17 @@ export async function convergeEvent(
       ? { status: 'succeeded', replayed: true, ...(record.note ? { note: record.note } : {}) }
       : { status: 'superseded', replayed: true, note: record.note ?? 'superseded' };
   }
-  const order: OrderMark = { at: event.occurredAt, sequence: record.sequence ?? 0, eventId: event.id };
-  if (delivery.maxAttempts !== undefined && record.attempts > delivery.maxAttempts) {
+  // Cancelled while its message was on the way (a scheduled event's release raced the cancel): no call.
+  if (record.status === 'cancelled') return { status: 'cancelled', note: record.note ?? 'cancelled' };
+  // A person's events apply in the order of their effective time, then acceptance (DESIGN.md).
+  const order: OrderMark = {
+    at: effectiveTimeOf(event),
+    sequence: record.sequence ?? 0,
+    eventId: event.id,
+  };
+  // The budget counts deliveries that tried something: those that only waited for an unknown create do not.
+  const spent = record.attempts - waitingDeliveries(record.steps);
+  if (delivery.maxAttempts !== undefined && spent > delivery.maxAttempts) {
     const reason = `gave up: ${record.attempts - 1} attempts started and none finished (the worker crashed or timed out in each); last error: ${record.error ?? 'none recorded'}`;
     await events.finish(event.id, { status: 'failed', at: iso(), error: reason });
     return { status: 'failed', reason };
@@ -64,7 +81,9 @@ export async function convergeEvent(
       await events.finish(event.id, { status: 'superseded', at: iso(), note });
       return { status: 'superseded', note };
     }
-    const run = new EventRun(event, record.attempts, deps, now, delivery.deadline);
+    // When many events wait, a page of the directory may stand in for the first read (directory-pages.ts).
+    const paged = withDirectoryPages(deps, event, record.attempts);
+    const run = new EventRun(event, record.attempts, paged, now, delivery.deadline);
     const converged = await convergePerson(event, view, run, deps, gate.released);
     const notes = [verdict.note, converged.note].filter((n): n is string => n !== undefined);
     const note = notes.length > 0 ? notes.join('; ') : undefined;
@@ -87,7 +106,11 @@ export async function convergeEvent(
     return { status: 'succeeded', ...(note ? { note } : {}) };
   } catch (error) {
     if (error instanceof HoldForOperator) return holdEvent(event, order.sequence, error.message, deps, iso);
-    const outcome = classify(error, record.attempts, delivery.deadline);
+    const outcome = classify(
+      error,
+      error instanceof WaitingForUnknownCreate ? spent - 1 : spent,
+      delivery.deadline,
+    );
     if (outcome.status === 'failed') {
       await events.finish(event.id, { status: 'failed', at: iso(), error: outcome.reason });
     } else {

@@ -1,8 +1,9 @@
 import type { Policy } from '../policy/policy';
 import type { RoleMapping } from '../roles/role-mapping';
 import type { ProvisionMode } from './convergence-plan';
+import type { DirectoryPages } from './directory-pages';
 import type { GuardLimit } from './offboard-guard';
-import type { Log, StateStore, UsersApiProvider } from './ports';
+import type { Backlog, Log, StateStore, UsersApiProvider } from './ports';
 
 /*
  * What the convergence engine is wired with, and what it answers: types only, in a module of their own so
@@ -44,11 +45,20 @@ export type ConvergenceDeps = {
   config: ConvergenceConfig;
   now?: () => number;
   log?: Log;
+  /**
+   * This process's snapshot of TrueFoundry's directory, read in pages when many events wait (directory-pages.ts).
+   * Absent, or without a backlog: one exact-email read per account, as for a single event.
+   */
+  directory?: DirectoryPages;
+  /** How many events wait in this process: the runtime's queue, or its batch of SQS records. */
+  backlog?: Backlog;
 };
 
 export type EventOutcome =
   | { status: 'succeeded'; note?: string; replayed?: boolean }
   | { status: 'superseded'; note: string; replayed?: boolean }
+  /** Cancelled before it ran (DELETE /events/{id}): a delivery that comes anyway makes no call. */
+  | { status: 'cancelled'; note: string }
   | { status: 'failed'; reason: string }
   /** Waiting for an operator (offboarding guard): recorded in the store; the message is done. */
   | { status: 'held'; reason: string }

@@ -48,6 +48,18 @@ export class RetryLater extends Error {
   }
 }
 
+/**
+ * A delivery that only waited for an earlier create's unknown outcome: it made no call for that account, so it
+ * spends none of the retry budget (waits are bounded by unknownCreateBoundMs on their own). Counting them let
+ * the waits plus the usual "not visible yet" retry of a new user use up the budget and fail the event.
+ */
+export class WaitingForUnknownCreate extends RetryLater {}
+
+/** The earlier deliveries of an event that only waited (they recorded a `waiting` step). */
+export function waitingDeliveries(steps: readonly StepRecord[]): number {
+  return new Set(steps.filter((s) => s.outcome === 'waiting').map((s) => s.attempt)).size;
+}
+
 /** One account an event converges: the event's own email, or another account of the same person. */
 export type Target = { email: string; desired: DesiredState; primary: boolean };
 
@@ -56,7 +68,7 @@ const MAX_ROUNDS = 3;
 /** How long a create whose outcome is unknown holds back another create, unless configured. */
 export const DEFAULT_UNKNOWN_CREATE_BOUND_MS = 120_000;
 /** The longest wait between looks for an account whose create had an unknown outcome. */
-// 40 s: with the default 2-minute bound, the waits (after the first retry) fit in a budget of 5 deliveries.
+// 40 s: a few looks within the default 2-minute bound; the deliveries that only wait spend no retry budget.
 const MAX_UNKNOWN_WAIT_MS = 40_000;
 
 /**
@@ -190,7 +202,7 @@ export class EventRun {
       error: `an earlier ${step.action} may have taken effect; waiting for ${target.email} to appear in TrueFoundry before creating again (until ${until})`,
     });
     const remaining = claim.untilMs - this.now();
-    throw new RetryLater(
+    throw new WaitingForUnknownCreate(
       `${step.action} of ${target.email}: outcome of an earlier attempt unknown; waiting for the account to appear (until ${until})`,
       Math.max(this.deps.config.notVisibleRetryMs, Math.min(MAX_UNKNOWN_WAIT_MS, remaining)),
     );

@@ -55,6 +55,9 @@ export async function handleEventMessage(
     const lastError = (await deps.store.events.get(parsed.event.id))?.error;
     // Through startAttempt, which also makes the record of an event that reached the queue some other way.
     const record = await deps.store.events.startAttempt(parsed.event, at());
+    if (record.status === 'cancelled') {
+      return { action: 'delete', outcome: { status: 'cancelled', note: record.note ?? 'cancelled' } };
+    }
     if (COMPLETED_STATUSES.has(record.status)) {
       return {
         action: 'delete',
@@ -72,6 +75,7 @@ export async function handleEventMessage(
   switch (outcome.status) {
     case 'succeeded':
     case 'superseded':
+    case 'cancelled':
     // Held: the hold is in the store, and a release enqueues the event again.
     case 'held':
       return { action: 'delete', outcome };

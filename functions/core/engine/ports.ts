@@ -13,13 +13,24 @@ import type {
 import type { CallOptions } from '../truefoundry/client';
 import type { OffboardGuard } from './offboard-guard';
 
-export const EVENT_STATUSES = ['queued', 'running', 'succeeded', 'superseded', 'failed', 'held'] as const;
+export const EVENT_STATUSES = [
+  'queued',
+  'running',
+  'succeeded',
+  'superseded',
+  'failed',
+  'held',
+  'scheduled',
+  'cancelled',
+] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
-export type TerminalStatus = 'succeeded' | 'superseded' | 'failed';
+export type TerminalStatus = 'succeeded' | 'superseded' | 'failed' | 'cancelled';
 /** Statuses after which a delivery of the same event makes no TrueFoundry call at all. */
-export const COMPLETED_STATUSES: ReadonlySet<EventStatus> = new Set(['succeeded', 'superseded']);
+export const COMPLETED_STATUSES: ReadonlySet<EventStatus> = new Set(['succeeded', 'superseded', 'cancelled']);
 export const isTerminal = (status: EventStatus): status is TerminalStatus =>
-  status === 'succeeded' || status === 'superseded' || status === 'failed';
+  status === 'succeeded' || status === 'superseded' || status === 'failed' || status === 'cancelled';
+/** What an operator may cancel (DELETE /events/{id}): an event that has not run and is not in the queue. */
+export const CANCELLABLE_STATUSES: ReadonlySet<EventStatus> = new Set(['scheduled', 'held']);
 
 /** One TrueFoundry write (or a skip) as it happened, for `GET /events/{id}` and the operator CLI. */
 export type StepRecord = {
@@ -58,6 +69,8 @@ export type EventRecord = {
   sequence?: number;
   /** The queue message whose copy is in the dead-letter queue, once one was sent there. */
   deadLetteredBy?: string;
+  /** When a `scheduled` event is due (its effective time); kept after it ran, for its history. */
+  dueAt?: string;
   event: CanonicalEvent;
   /** Where it came from: `events`, `batch:<id>`, `bamboohr`, `redrive`. */
   source: string;
@@ -76,11 +89,31 @@ export type EventPage = { records: EventRecord[]; cursor?: string };
 export interface EventStore {
   /** Reserves `count` consecutive acceptance sequence numbers and returns the first. */
   reserveSequences(count: number): Promise<number>;
-  /** Records a newly accepted event as `queued`; an id seen before returns its existing record untouched. */
+  /**
+   * Records a newly accepted event as `queued`, or as `scheduled` until `dueAt` when given; an id seen before
+   * returns its existing record untouched.
+   */
   accept(
     event: CanonicalEvent,
-    meta: { source: string; at: string; sequence: number },
+    meta: { source: string; at: string; sequence: number; dueAt?: string },
   ): Promise<{ created: boolean; record: EventRecord }>;
+  /** `scheduled` events due at `now` (dueAt ≤ now), earliest first, at most `limit`. */
+  dueEvents(query: { now: string; limit: number }): Promise<EventRecord[]>;
+  /** The person's `scheduled` events, earliest due first (a BambooHR date that moved cancels them). */
+  scheduledOf(personKey: string): Promise<EventRecord[]>;
+  /**
+   * A due `scheduled` event was sent to the queue: `queued` and enqueued. False when it is not `scheduled`
+   * any more (cancelled meanwhile, or its delivery already began).
+   */
+  release(eventId: string, at: string): Promise<boolean>;
+  /**
+   * `scheduled` or `held` → `cancelled` (terminal, no call), with the note. Otherwise nothing changes and
+   * the record is returned as it is (absent: no such event).
+   */
+  cancel(
+    eventId: string,
+    result: { at: string; note: string },
+  ): Promise<{ cancelled: boolean; record: EventRecord | undefined }>;
   markEnqueued(eventId: string, at: string): Promise<void>;
   get(eventId: string): Promise<EventRecord | undefined>;
   list(query: { status?: EventStatus; limit: number; cursor?: string }): Promise<EventPage>;
@@ -200,6 +233,16 @@ export interface UsersApi {
 export interface UsersApiProvider {
   get(): Promise<UsersApi>;
   refresh(): Promise<UsersApi>;
+}
+
+/**
+ * How many events wait to be converged by this process now, the one asking included: the local queue's
+ * messages (local/worker-pool.ts), or the records of the SQS batch the worker invocation is running
+ * (functions/lambda/records-in-progress.ts). When many wait, the engine reads TrueFoundry's directory in pages
+ * instead of one user per event (directory-pages.ts).
+ */
+export interface Backlog {
+  waiting(): number;
 }
 
 /** Structured log lines; Powertools Logger fits it as it is. */

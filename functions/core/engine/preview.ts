@@ -1,4 +1,4 @@
-import type { CanonicalEvent } from '../events/canonical-event';
+import { type CanonicalEvent, effectiveTimeOf } from '../events/canonical-event';
 import { mapWithConcurrency } from '../ingest/accept-events';
 import type { User } from '../truefoundry/api-contract';
 import type { CallOptions } from '../truefoundry/client';
@@ -44,6 +44,7 @@ export async function previewEvents(
   trueFoundry: { api: UsersApiProvider; config: ConvergenceConfig },
 ): Promise<EventPreview[]> {
   const { config } = trueFoundry;
+  const nowIso = new Date().toISOString();
   const reader = new ReadOnlyUsers(trueFoundry.api);
   // One read per distinct email, however many events name it.
   const reads = new Map<string, Promise<User | undefined>>();
@@ -70,12 +71,17 @@ export async function previewEvents(
     );
     if (refused) return { id: event.id, refused };
     const plan = planConvergence(desired, observe(await read(email)), config.provisionMode);
+    // Effective later: planned against TrueFoundry as it is now, which may change before it runs.
+    const effective = effectiveTimeOf(event);
+    const when =
+      event.effectiveAt !== undefined && effective > nowIso ? `scheduled for ${effective}` : undefined;
+    const note = [plan.note, when].filter((n): n is string => n !== undefined).join('; ');
     return {
       plan: {
         id: event.id,
         email,
         actions: plan.steps.map(actionOf),
-        ...(plan.note ? { note: plan.note } : {}),
+        ...(note ? { note } : {}),
       },
     };
   });

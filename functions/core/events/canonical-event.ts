@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { normaliseEmail } from './identity';
 import { unsafeCharacterIn } from './safe-text';
 import { issuesOf, type ValidationIssue } from './validation-issues';
@@ -47,6 +47,17 @@ export const employeeSchema = z
 
 export const resourceRolesSchema = z.array(z.strictObject({ resourceType: text, roles: roleList }));
 
+// One UTC form so that times compare as strings (DynamoDB conditions, SQL) as they do as times.
+const dateTimeWithZone = z
+  .string()
+  .pipe(
+    z.iso.datetime({
+      offset: true,
+      error: 'must be an ISO-8601 date-time with a zone, e.g. 2026-11-29T09:00:00Z',
+    }),
+  )
+  .transform((s) => new Date(s).toISOString());
+
 export const canonicalEventSchema = z
   .strictObject({
     id: text.pipe(
@@ -56,16 +67,9 @@ export const canonicalEventSchema = z
         .regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces' }),
     ),
     type: z.enum(EVENT_TYPES, { error: `must be one of ${EVENT_TYPES.join(', ')}` }),
-    occurredAt: z
-      .string()
-      .pipe(
-        z.iso.datetime({
-          offset: true,
-          error: 'must be an ISO-8601 date-time with a zone, e.g. 2026-11-29T09:00:00Z',
-        }),
-      )
-      // One UTC form so that occurredAt compares as a string (DynamoDB conditions, SQL) as it does as a time.
-      .transform((s) => new Date(s).toISOString()),
+    occurredAt: dateTimeWithZone,
+    /** When the event takes effect (a start date, a last day); later than now: it waits as `scheduled`. */
+    effectiveAt: dateTimeWithZone.optional(),
     employee: employeeSchema,
     roles: roleList.optional(),
     resourceRoles: resourceRolesSchema.optional(),
@@ -83,4 +87,15 @@ export type ParseResult = { ok: true; event: CanonicalEvent } | { ok: false; iss
 export function parseCanonicalEvent(input: unknown): ParseResult {
   const result = canonicalEventSchema.safeParse(input, { reportInput: true });
   return result.success ? { ok: true, event: result.data } : { ok: false, issues: issuesOf(result.error) };
+}
+
+/**
+ * When an event takes effect, which orders a person's events (then acceptance): its `effectiveAt`, but never
+ * before it was issued (`occurredAt`). A termination entered late with last week's date takes effect now,
+ * not last week, so a role change applied this morning cannot supersede it and leave a leaver's access on.
+ */
+export function effectiveTimeOf(event: Pick<CanonicalEvent, 'occurredAt' | 'effectiveAt'>): string {
+  return event.effectiveAt !== undefined && event.effectiveAt > event.occurredAt
+    ? event.effectiveAt
+    : event.occurredAt;
 }

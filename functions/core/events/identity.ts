@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { domainToASCII } from 'node:url';
+import { mixedScriptProblem } from './mixed-script';
 import { codePointOf, unsafeCharacterIn } from './safe-text';
 
 /*
@@ -63,12 +64,24 @@ export type EmailCheck = { ok: true; email: string } | { ok: false; message: str
  * address the HR record does not hold, and the look-alike domain would read as the real one in every log.
  * No display names or angle brackets (`Ada <ada@example.com>`), no controls or invisible characters, at
  * most 254 characters and 64 before the `@`.
+ *
+ * Look-alikes are refused, never normalised (issue 14; test/security/lookalike-emails.test.ts): NFKC would
+ * turn a fullwidth `＠` or `ｅ` into ASCII, but then the address provisioned is not the one HR holds, and
+ * two HR records that differ only by it would become one account. So a fullwidth or small `@` is refused by
+ * name, a non-ASCII local part is refused, a Unicode domain is refused with its IDNA form named, and an IDNA
+ * domain (`xn--…`, sent as such or named back to the sender) is refused when a label mixes scripts
+ * (mixed-script.ts: `xn--exmple-4nf.com` is `exаmple.com`). What is refused is refused the same way from
+ * every source: POST /events, CSV and NDJSON batches and BambooHR all go through this one function.
  */
 export function normaliseEmail(raw: string): EmailCheck {
   const unsafe = unsafeCharacterIn(raw, 'identifier');
   if (unsafe !== undefined) return fail(unsafe);
   const value = raw.normalize('NFC').trim().toLowerCase();
   if (value === '') return fail('must not be empty');
+  const lookAlikeAt = /[\uff20\ufe6b]/u.exec(value);
+  if (lookAlikeAt) {
+    return fail(`the @ must be ASCII: ${codePointOf(lookAlikeAt[0])} only looks like it`);
+  }
   if (/[<>]/.test(value)) {
     return fail('must be a bare address such as ada@example.com, without a display name or angle brackets');
   }
@@ -94,11 +107,15 @@ export function normaliseEmail(raw: string): EmailCheck {
   if (!LOCAL_PART.test(local)) return fail('must be an email address');
   if (/[^\x20-\x7e]/u.test(domain)) {
     const idna = domainToASCII(domain);
+    const mixed = idna ? mixedScriptProblem(idna) : undefined;
+    if (mixed) return fail(`the domain must be ASCII, and its IDNA form (${idna}) is refused too: ${mixed}`);
     return fail(
       `the domain must be ASCII: send an internationalised domain in its IDNA form${idna ? ` (${idna})` : ' (xn--…)'}`,
     );
   }
   if (!isHostName(domain)) return fail('must be an email address');
+  const mixed = mixedScriptProblem(domain);
+  if (mixed) return fail(`the domain is refused: ${mixed}`);
   return { ok: true, email: value };
 }
 

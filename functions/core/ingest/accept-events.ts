@@ -1,5 +1,5 @@
 import type { EventRecord, EventStatus, EventStore, Log } from '../engine/ports';
-import type { CanonicalEvent } from '../events/canonical-event';
+import { type CanonicalEvent, effectiveTimeOf } from '../events/canonical-event';
 import { EnqueueError, type EventQueue, messageOf } from '../queue/event-queue';
 import { type IngestResponse, problem } from './http';
 
@@ -90,10 +90,49 @@ export async function findIdConflicts(
   return new Map(found.filter((entry): entry is readonly [string, string] => entry[1] !== undefined));
 }
 
-/** `conflict`: the id was already recorded for another source or another event; this one was not taken. */
-export type AcceptedEvent = { id: string; status: EventStatus; duplicate?: true; conflict?: string };
+/**
+ * `conflict`: the id was already recorded for another source or another event; this one was not taken.
+ * `dueAt`: a `scheduled` event runs then.
+ */
+export type AcceptedEvent = {
+  id: string;
+  status: EventStatus;
+  dueAt?: string;
+  duplicate?: true;
+  conflict?: string;
+};
 
-export type AcceptDeps = { store: EventStore; queue: EventQueue; now?: () => number };
+/** Recorded but never confirmed on the queue, and still to run: a resubmission queues these. */
+const REQUEUABLE: ReadonlySet<EventStatus> = new Set(['queued', 'running']);
+
+/**
+ * When the event waits for its effective time: its `effectiveAt`, if that is after `at`; else it is due now.
+ * An `occurredAt` a little ahead (clock skew, which ingest allows) schedules nothing.
+ */
+export function dueAtOf(event: CanonicalEvent, at: string): string | undefined {
+  if (event.effectiveAt === undefined) return undefined;
+  const effective = effectiveTimeOf(event);
+  return effective > at ? effective : undefined;
+}
+
+const answerOf = (record: EventRecord): AcceptedEvent =>
+  record.status === 'scheduled' && record.dueAt !== undefined
+    ? { id: record.eventId, status: 'scheduled', dueAt: record.dueAt }
+    : { id: record.eventId, status: record.status };
+
+/**
+ * Runs one request's writes as a unit and settles once they are durable. The local runtime commits the units
+ * of concurrent requests together in one SQLite transaction (local/group-commit.ts); without one (AWS), each
+ * write is durable when it resolves and the unit simply runs.
+ */
+export type UnitOfWork = <T>(work: () => Promise<T>) => Promise<T>;
+
+export type AcceptDeps = {
+  store: EventStore;
+  queue: EventQueue;
+  now?: () => number;
+  unitOfWork?: UnitOfWork;
+};
 
 /**
  * Records each event, then enqueues the new ones, then marks them enqueued. An id seen before answers its
@@ -109,6 +148,17 @@ export async function acceptEvents(
   deps: AcceptDeps,
   conflictOf: ConflictCheck = () => undefined,
 ): Promise<AcceptedEvent[]> {
+  if (deps.unitOfWork) return deps.unitOfWork(() => recordAndEnqueue(events, source, deps, conflictOf));
+  return recordAndEnqueue(events, source, deps, conflictOf);
+}
+
+/** acceptEvents' writes, in one unit of work when the runtime has one. */
+async function recordAndEnqueue(
+  events: CanonicalEvent[],
+  source: string,
+  deps: AcceptDeps,
+  conflictOf: ConflictCheck,
+): Promise<AcceptedEvent[]> {
   const at = new Date((deps.now ?? Date.now)()).toISOString();
   const firstOfEachId = new Map<string, CanonicalEvent>();
   for (const event of events) if (!firstOfEachId.has(event.id)) firstOfEachId.set(event.id, event);
@@ -118,14 +168,19 @@ export async function acceptEvents(
   const firstSequence = unique.length > 0 ? await deps.store.reserveSequences(unique.length) : 0;
   const sequenceOf = new Map(unique.map((event, i) => [event, firstSequence + i]));
   const recorded = await mapWithConcurrency(unique, 32, async (event) => {
-    const result = await deps.store.accept(event, { source, at, sequence: sequenceOf.get(event) ?? 0 });
+    const dueAt = dueAtOf(event, at);
+    const result = await deps.store.accept(event, {
+      source,
+      at,
+      sequence: sequenceOf.get(event) ?? 0,
+      ...(dueAt === undefined ? {} : { dueAt }),
+    });
     return { event, ...result, conflict: result.created ? undefined : conflictOf(event, result.record) };
   });
   const toEnqueue = recorded
-    // Not confirmed on the queue: queue it now, unless the queue refused it as invalid (then it is failed).
-    .filter(
-      (r) => r.conflict === undefined && (r.created || (!r.record.enqueued && r.record.status !== 'failed')),
-    )
+    // Not confirmed on the queue: queue it now, unless the queue refused it as invalid (then it is failed),
+    // or it waits for its effective time (the scheduler queues it then) or was cancelled.
+    .filter((r) => r.conflict === undefined && !r.record.enqueued && REQUEUABLE.has(r.record.status))
     .map((r) => r.event);
   if (toEnqueue.length > 0) {
     try {
@@ -158,9 +213,9 @@ export async function acceptEvents(
       r.conflict !== undefined
         ? { id: r.event.id, status: r.record.status, conflict: r.conflict }
         : r.created
-          ? { id: r.event.id, status: 'queued' }
-          : r.record.enqueued
-            ? { id: r.event.id, status: r.record.status, duplicate: true }
+          ? answerOf(r.record)
+          : r.record.enqueued || !REQUEUABLE.has(r.record.status)
+            ? { ...answerOf(r.record), duplicate: true }
             : { id: r.event.id, status: r.record.status },
     ]),
   );

@@ -22,6 +22,7 @@ export const CSV_COLUMNS = [
   'roles',
   'resource_roles',
   'occurred_at',
+  'effective_at',
 ] as const;
 
 export type CsvColumn = (typeof CSV_COLUMNS)[number];

@@ -85,11 +85,15 @@ export function csvRowToEvent(
   const employeeIdCell = cell('employee_id');
   const employeeId = employeeIdCell ?? email?.toLowerCase();
   const occurredAt = cell('occurred_at');
+  const effectiveAt = cell('effective_at');
 
   const result = parseCanonicalEvent({
-    id: id ?? deriveCsvEventId({ type, employeeId, email, roles, resourceRoles, occurredAt }, batchId),
+    id:
+      id ??
+      deriveCsvEventId({ type, employeeId, email, roles, resourceRoles, occurredAt, effectiveAt }, batchId),
     type,
     occurredAt: occurredAt ?? receivedAt,
+    effectiveAt,
     employee: {
       id: employeeId,
       email,
@@ -104,7 +108,7 @@ export function csvRowToEvent(
     resourceRoles,
   });
   const schemaIssues = result.ok ? [] : result.issues;
-  const ruleIssues = senderRuleIssues({ id, occurredAt }, Date.parse(receivedAt), schemaIssues);
+  const ruleIssues = senderRuleIssues({ id, occurredAt, effectiveAt }, Date.parse(receivedAt), schemaIssues);
   if (result.ok && issues.length === 0 && ruleIssues.length === 0) {
     const row: Submission = {
       event: result.event,
@@ -143,6 +147,7 @@ const CANONICAL_PATH_OF_COLUMN: Readonly<Record<CsvColumn, string>> = {
   roles: 'roles',
   resource_roles: 'resourceRoles',
   occurred_at: 'occurredAt',
+  effective_at: 'effectiveAt',
 };
 
 const COLUMN_OF_CANONICAL_PATH = new Map(
@@ -209,6 +214,8 @@ export type CsvEventContent = {
   resourceRoles: readonly { resourceType: string; roles: readonly string[] }[] | undefined;
   /** Only when the row gives one: the receipt time changes when an upload resumes, and must still dedupe. */
   occurredAt: string | undefined;
+  /** Only when the row gives one (optional, so ids of rows without it stay as they were). */
+  effectiveAt?: string | undefined;
 };
 
 /**
@@ -229,6 +236,8 @@ export function deriveCsvEventId(content: CsvEventContent, batchId: string): str
           .sort((a, b) => compare(JSON.stringify(a), JSON.stringify(b)))
       : null,
     content.occurredAt ?? null,
+    // Appended only when given: rows without it keep the ids they had before the column existed.
+    ...(content.effectiveAt === undefined ? [] : [content.effectiveAt]),
   ]).normalize('NFC'); // as the canonical parse does, so both spellings of "é" give one id
   const digest = createHash('sha256').update(normalised).digest('hex').slice(0, 24);
   // Batch ids are 1-64 of [A-Za-z0-9._-] (POST /batch checks), and the digest has a fixed length, so no two

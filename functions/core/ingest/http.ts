@@ -33,6 +33,8 @@ export type ErrorBody = {
   allowed?: readonly string[];
   /** Events the queue refused as invalid, each with the queue's reason. */
   events?: { id: string; error: string }[];
+  /** The status of the event a request could not change (DELETE /events/{id} of one that ran). */
+  status?: string;
 };
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): IngestResponse {

@@ -12,6 +12,7 @@ import {
   problem,
 } from './http';
 import type { Caller, IngestDeps } from './ingest-deps';
+import { deleteEvent } from './routes/cancel';
 import { getHolds, postHoldsReject, postHoldsRelease } from './routes/holds';
 import { getEvent, listEvents, postForget } from './routes/operator';
 import { postBamboohr } from './routes/post-bamboohr';
@@ -26,7 +27,7 @@ import { checkWebhookId } from './webhook-ids';
  * (local/admin-routes.ts).
  */
 export type Route<Deps = IngestDeps> = {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   /** API Gateway's resource path: each `{name}` is one path segment, handed to `handle` in order. */
   path: string;
   /**
@@ -98,6 +99,24 @@ export const ROUTE_TABLE: readonly Route[] = [
             }),
           )
         : getEvent(eventId, d);
+    },
+  },
+  // Cancels a scheduled or held event (schedule/cancel-event.ts): an operator route, an IAM route on AWS.
+  {
+    method: 'DELETE',
+    path: '/events/{id}',
+    auth: 'operator',
+    description: 'cancel a scheduled or held event',
+    handle: (r, d, [id], caller) => {
+      const eventId = decodePathSegment(id ?? '');
+      return eventId === undefined
+        ? Promise.resolve(
+            problem(400, {
+              error: 'invalid_path',
+              message: 'the event id in the path is not valid percent-encoding',
+            }),
+          )
+        : deleteEvent(r, d, eventId, caller);
     },
   },
   // Erases a person (privacy/forget-person.ts): an operator route, an IAM route on AWS.

@@ -4,6 +4,8 @@ import type { HoldsOperations } from '../holds/holds-operator';
 import type { Policy } from '../policy/policy';
 import type { ForgetReport, ForgetTarget } from '../privacy/forget-person';
 import type { EventQueue } from '../queue/event-queue';
+import type { ScheduleOperations } from '../schedule/cancel-event';
+import type { UnitOfWork } from './accept-events';
 import type { AuthResult, IngestCredentials } from './authenticate';
 import type { BambooHrDirectory } from './bamboohr/directory';
 import type { BambooHrFieldLabels } from './bamboohr/fields';
@@ -18,6 +20,11 @@ import type { WebhookIdStore } from './webhook-ids';
 export type IngestDeps = {
   store: EventStore;
   queue: EventQueue;
+  /**
+   * Runs each request's record-and-enqueue writes as one unit that settles once they are durable: the local
+   * runtime's group commit (local/group-commit.ts). Absent (AWS): the writes run as they come.
+   */
+  unitOfWork?: UnitOfWork;
   /** Read per request; the source caches (Powertools Parameters on AWS, memory locally). */
   credentials: () => Promise<IngestCredentials>;
   /** The webhook-ids of signed requests within the signature window: one id, one message. */
@@ -46,6 +53,11 @@ export type IngestDeps = {
   reconcile?: ReconcileOptions;
   /** The offboarding guard's held events (GET /holds, POST /holds/release|reject). Absent: they answer 501. */
   holds?: HoldsOperations;
+  /**
+   * Cancelling scheduled and held events (DELETE /events/{id}; a BambooHR date removed or moved). Absent:
+   * DELETE answers 501.
+   */
+  schedule?: ScheduleOperations;
   now?: () => number;
   log?: Log;
 };
@@ -55,6 +67,8 @@ export type BambooHrIngestOptions = {
   /** `acme` in acme.bamboohr.com: needed to look up employees that webhooks name without fields. */
   companyDomain?: string;
   labels?: Partial<BambooHrFieldLabels>;
+  /** The IANA zone whose days hire and termination dates are (BAMBOOHR_TIME_ZONE). Absent: UTC. */
+  timeZone?: string;
   /** Another API host (tests point it at a loopback fake). */
   apiBaseUrl?: string;
   /** Replaces the HTTP directory (tests). */

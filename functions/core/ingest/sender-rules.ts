@@ -1,7 +1,7 @@
 import type { ValidationIssue } from '../events/validation-issues';
 
 /** What a sender wrote for an event, before the schema normalised it. */
-export type SenderFields = { id?: unknown; occurredAt?: unknown };
+export type SenderFields = { id?: unknown; occurredAt?: unknown; effectiveAt?: unknown };
 
 /**
  * Ingest's rules on top of the canonical schema, for what a sender sent (not what the pipeline filled
@@ -19,6 +19,8 @@ export function senderRuleIssues(
   if (reserved) issues.push(reserved);
   const future = flagged.has('occurredAt') ? undefined : futureOccurredAtIssue(fields.occurredAt, nowMs);
   if (future) issues.push(future);
+  const distant = flagged.has('effectiveAt') ? undefined : distantEffectiveAtIssue(fields.effectiveAt, nowMs);
+  if (distant) issues.push(distant);
   return issues;
 }
 
@@ -26,7 +28,7 @@ export function senderRuleIssues(
 export function senderFieldsOf(value: unknown): SenderFields {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
   const record = value as Record<string, unknown>;
-  return { id: record.id, occurredAt: record.occurredAt };
+  return { id: record.id, occurredAt: record.occurredAt, effectiveAt: record.effectiveAt };
 }
 
 /**
@@ -79,5 +81,23 @@ export function futureOccurredAtIssue(occurredAt: unknown, nowMs: number): Valid
     message:
       `is in the future (${new Date(at).toISOString()}, the server's time is ${new Date(nowMs).toISOString()}` +
       `, at most ${MAX_CLOCK_SKEW_MS / 60_000} minutes of clock skew are allowed): it says when HR recorded the change`,
+  };
+}
+
+/**
+ * How far ahead an `effectiveAt` may lie: HR enters starts and leavers weeks or months ahead, not years; a
+ * date further out is a typo (2062 for 2026) that would park the event, and its person's later events'
+ * order, for decades.
+ */
+export const MAX_EFFECTIVE_AHEAD_DAYS = 400;
+
+/** The issue to report when `effectiveAt` lies more than MAX_EFFECTIVE_AHEAD_DAYS after `nowMs`. */
+export function distantEffectiveAtIssue(effectiveAt: unknown, nowMs: number): ValidationIssue | undefined {
+  if (typeof effectiveAt !== 'string') return undefined;
+  const at = Date.parse(effectiveAt);
+  if (Number.isNaN(at) || at <= nowMs + MAX_EFFECTIVE_AHEAD_DAYS * 86_400_000) return undefined;
+  return {
+    path: 'effectiveAt',
+    message: `is more than ${MAX_EFFECTIVE_AHEAD_DAYS} days ahead (${new Date(at).toISOString()}); check the year`,
   };
 }

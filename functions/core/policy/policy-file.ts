@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { issuesOf, ValidationError, type ValidationIssue } from '../events/validation-issues';
 import type { RoleMapping } from '../roles/role-mapping';
 

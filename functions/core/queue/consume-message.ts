@@ -6,7 +6,7 @@ import {
   type MessageBudget,
   type MessageVerdict,
 } from '../engine/handle-event-message';
-import { type Log, type StateStore, silentLog } from '../engine/ports';
+import { COMPLETED_STATUSES, type Log, type StateStore, silentLog } from '../engine/ports';
 import { eventIdOf } from './event-queue';
 
 /**
@@ -109,7 +109,7 @@ export async function failBuriedEvent(
 ): Promise<void> {
   try {
     const record = await deps.store.events.get(letter.eventId);
-    if (record && record.status !== 'succeeded' && record.status !== 'superseded') {
+    if (record && !COMPLETED_STATUSES.has(record.status)) {
       await deps.store.events.finish(letter.eventId, {
         status: 'failed',
         at: new Date((deps.now ?? Date.now)()).toISOString(),

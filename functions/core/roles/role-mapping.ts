@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Employee, ResourceRoles } from '../events/canonical-event';
 import { issuesOf, ValidationError, type ValidationIssue } from '../events/validation-issues';
 

@@ -63,6 +63,14 @@ export class TrueFoundryUsersClient {
     if (typeof options.apiKey !== 'string' || options.apiKey.length === 0) {
       throw new TypeError('apiKey must be a non-empty string');
     }
+    // The key goes into the Authorization header. fetch refuses a line break or control character there
+    // with an error that quotes the whole header, key included, into logs and the step's error; a line
+    // break could also add a header. Refused here by rule, without the value (issue 14, header injection).
+    if (!/^[\x21-\x7e]+$/.test(options.apiKey)) {
+      throw new TypeError(
+        'apiKey must be printable ASCII without spaces, line breaks or control characters (a trailing newline in the secret?)',
+      );
+    }
     this.transport = new UsersApiTransport({
       baseUrl: options.baseUrl.replace(/\/+$/, ''),
       apiKey: options.apiKey,

@@ -71,7 +71,7 @@ describe('HttpBambooHrDirectory', () => {
         query: {
           fields:
             'employeeNumber,workEmail,firstName,lastName,jobTitle,department,location,' +
-            'employmentHistoryStatus,status,terminationDate',
+            'employmentHistoryStatus,status,hireDate,terminationDate',
         },
         authorization: `Basic ${Buffer.from(`${apiKey}:x`).toString('base64')}`,
       },

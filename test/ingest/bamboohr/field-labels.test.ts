@@ -16,6 +16,7 @@ describe('resolveBambooHrFieldLabels', () => {
       location: 'Location',
       employmentType: 'Employment Status',
       status: 'Status',
+      hireDate: 'Hire Date',
       terminationDate: 'Termination Date',
     });
   });

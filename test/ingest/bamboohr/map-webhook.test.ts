@@ -204,19 +204,29 @@ describe('mapBambooHrWebhook', () => {
     ]);
   });
 
-  it('does not offboard ahead of a termination dated in the future', async () => {
-    const { events, skipped } = await mapBambooHrWebhook(
+  it('offboards from the start of a termination dated in the future, replacing a pending offboard', async () => {
+    const { events, skipped, cancellations } = await mapBambooHrWebhook(
       payloadOf(updated(['Termination Date'], { 'Termination Date': '2026-12-31' })),
       { receivedAt },
     );
-    expect(events).toEqual([]);
-    expect(skipped).toEqual([
-      { employeeId: '4021', reason: expect.stringMatching(/2026-12-31 is not due yet/) },
+    expect(skipped).toEqual([]);
+    expect(events).toEqual([
+      expect.objectContaining({ type: 'offboard', effectiveAt: '2026-12-31T00:00:00.000Z' }),
+    ]);
+    expect(cancellations).toEqual([
+      {
+        employeeId: '4021',
+        personKey: 'id:E1001',
+        type: 'offboard',
+        issuedUpTo: '2026-11-28T16:33:28.000Z',
+        keep: events[0]?.id,
+        by: 'BambooHR (termination date changed to 2026-12-31)',
+      },
     ]);
   });
 
-  it('does not offboard on a termination date that was cleared', async () => {
-    const { events, skipped } = await mapBambooHrWebhook(
+  it('makes no event for a termination date that was cleared, but cancels the pending offboard', async () => {
+    const { events, skipped, cancellations } = await mapBambooHrWebhook(
       payloadOf(
         updated(['Termination Date'], { 'Termination Date': '' }),
         updated(['Termination Date'], { 'Termination Date': '0000-00-00' }),
@@ -224,9 +234,10 @@ describe('mapBambooHrWebhook', () => {
       { receivedAt },
     );
     expect(events).toEqual([]);
-    expect(skipped.map((s) => s.reason)).toEqual([
-      expect.stringMatching(/^no field that drives provisioning changed/),
-      expect.stringMatching(/^no field that drives provisioning changed/),
+    expect(skipped).toEqual([]);
+    expect(cancellations.map((c) => [c.personKey, c.type, c.keep, c.by])).toEqual([
+      ['id:E1001', 'offboard', undefined, 'BambooHR (termination date removed)'],
+      ['id:E1001', 'offboard', undefined, 'BambooHR (termination date removed)'],
     ]);
   });
 
@@ -391,6 +402,7 @@ describe('mapBambooHrWebhook', () => {
       events: [],
       skipped: [],
       entryIds: new Map(),
+      cancellations: [],
     });
     await expect(mapBambooHrWebhook({ employees: [] }, { receivedAt: 'now' })).rejects.toThrow(/receivedAt/);
   });

@@ -183,6 +183,7 @@ describe('parseCsvBatch: the header', () => {
       'roles',
       'resource_roles',
       'occurred_at',
+      'effective_at',
     ]);
   });
 });

@@ -13,13 +13,20 @@ import type {
   StepRecord,
   TerminalStatus,
 } from '../../engine/ports';
-import { COMPLETED_STATUSES } from '../../engine/ports';
+import { CANCELLABLE_STATUSES, COMPLETED_STATUSES } from '../../engine/ports';
 import type { CanonicalEvent } from '../../events/canonical-event';
 import type { Retention } from '../../privacy/retention';
+import { dueEvents, dueIndexAttributes, scheduledEventsOf } from './due-index';
 import { eventRecordOf, STEPS_APPENDED, stepHistoryOf, storable, updateExpression } from './event-item';
 import { listEvents } from './list-events';
 import { type Item, StateStoreError, type StateTable } from './state-table';
-import { eventItemKey, expiresAtFor, sequenceItemKey, TTL_ATTRIBUTE } from './table-schema';
+import {
+  DUE_INDEX_PARTITION_KEY,
+  eventItemKey,
+  expiresAtFor,
+  sequenceItemKey,
+  TTL_ATTRIBUTE,
+} from './table-schema';
 
 /** Rewrites of a full step list that may lose to a concurrent append before addStep gives up. */
 const MAX_STEP_REWRITES = 5;
@@ -49,14 +56,83 @@ export class DynamoDbEventStore implements EventStore {
     return last - count + 1;
   }
 
-  async accept(event: CanonicalEvent, meta: { source: string; at: string; sequence: number }) {
-    const record = newEventRecord(storable(event), meta.source, meta.at, 'queued', meta.sequence);
+  async accept(
+    event: CanonicalEvent,
+    meta: { source: string; at: string; sequence: number; dueAt?: string },
+  ) {
+    const status = meta.dueAt === undefined ? 'queued' : 'scheduled';
+    const record = newEventRecord(storable(event), meta.source, meta.at, status, meta.sequence);
+    if (meta.dueAt !== undefined) record.dueAt = meta.dueAt;
     const result = await this.table.put({
-      Item: { ...eventItemKey(event.id), ...record },
+      Item: {
+        ...eventItemKey(event.id),
+        ...record,
+        ...(meta.dueAt === undefined ? {} : dueIndexAttributes(meta.dueAt, meta.sequence)),
+      },
       ConditionExpression: 'attribute_not_exists(pk)',
     });
     if (result.written) return { created: true, record };
     return { created: false, record: this.existing(event.id, result.current) };
+  }
+
+  dueEvents(query: { now: string; limit: number }) {
+    return dueEvents(this.table, query.now, query.limit);
+  }
+
+  scheduledOf(personKey: string) {
+    return scheduledEventsOf(this.table, personKey);
+  }
+
+  /** Out of the due index in the same write that makes it `queued`. */
+  async release(eventId: string, at: string) {
+    const result = await this.table.update(
+      {
+        Key: eventItemKey(eventId),
+        UpdateExpression: 'SET #status = :queued, #enqueued = :true, #updatedAt = :at REMOVE #dueQueue',
+        ConditionExpression: '#status = :scheduled',
+        ExpressionAttributeNames: {
+          '#status': 'status',
+          '#enqueued': 'enqueued',
+          '#updatedAt': 'updatedAt',
+          '#dueQueue': DUE_INDEX_PARTITION_KEY,
+        },
+        ExpressionAttributeValues: {
+          ':queued': 'queued',
+          ':true': true,
+          ':at': at,
+          ':scheduled': 'scheduled',
+        },
+      },
+      'ignore',
+    );
+    return result.written;
+  }
+
+  async cancel(eventId: string, result: { at: string; note: string }) {
+    const cancellable = Object.fromEntries([...CANCELLABLE_STATUSES].map((s, i) => [`:from${i}`, s]));
+    const written = await this.table.update({
+      Key: eventItemKey(eventId),
+      UpdateExpression:
+        'SET #status = :cancelled, #updatedAt = :at, #note = :note, #expiresAt = :expiresAt REMOVE #dueQueue',
+      ConditionExpression: `#status IN (${Object.keys(cancellable).join(', ')})`,
+      ExpressionAttributeNames: {
+        '#status': 'status',
+        '#updatedAt': 'updatedAt',
+        '#note': 'note',
+        '#expiresAt': TTL_ATTRIBUTE,
+        '#dueQueue': DUE_INDEX_PARTITION_KEY,
+      },
+      ExpressionAttributeValues: {
+        ...cancellable,
+        ':cancelled': 'cancelled',
+        ':at': result.at,
+        ':note': bounded(result.note, MAX_EVENT_TEXT_LENGTH),
+        ':expiresAt': expiresAtFor(this.retention),
+      },
+      ReturnValues: 'ALL_NEW',
+    });
+    if (written.written) return { cancelled: true, record: eventRecordOf(written.attributes ?? {}) };
+    return { cancelled: false, record: written.current && eventRecordOf(written.current) };
   }
 
   async markEnqueued(eventId: string, at: string) {
@@ -88,13 +164,15 @@ export class DynamoDbEventStore implements EventStore {
       UpdateExpression: [
         'SET #status = :running, #attempts = if_not_exists(#attempts, :zero) + :one, #updatedAt = :at, ',
         kept.map((a) => `#${a} = if_not_exists(#${a}, :${a})`).join(', '),
-        // A reopened `failed` event is live again: it must not expire under its next delivery.
-        ' REMOVE #error, #expiresAt',
+        // A reopened `failed` event is live again: it must not expire under its next delivery. A delivery
+        // of a scheduled event (its release was cut short) takes it out of the due index.
+        ' REMOVE #error, #expiresAt, #dueQueue',
       ].join(''),
       ConditionExpression: `attribute_not_exists(pk) OR NOT (#status IN (${Object.keys(completed).join(', ')}))`,
       ExpressionAttributeNames: {
         ...Object.fromEntries([...kept, 'status', 'attempts', 'updatedAt', 'error'].map((a) => [`#${a}`, a])),
         '#expiresAt': TTL_ATTRIBUTE,
+        '#dueQueue': DUE_INDEX_PARTITION_KEY,
       },
       ExpressionAttributeValues: {
         ...Object.fromEntries(Object.entries(initial).map(([a, value]) => [`:${a}`, value])),

@@ -10,7 +10,12 @@ import type { TableKey } from './table-schema';
 export const STEPS_APPENDED = 'stepsAppended';
 
 /** What an event item holds besides the record. */
-type EventItemExtras = TableKey & { expiresAt?: number; stepsAppended?: number };
+type EventItemExtras = TableKey & {
+  expiresAt?: number;
+  stepsAppended?: number;
+  dueQueue?: string;
+  dueKey?: string;
+};
 
 /** The record in an event item; the item was written by this adapter, in this shape. */
 export function eventRecordOf(item: Record<string, unknown>): EventRecord {
@@ -19,6 +24,8 @@ export function eventRecordOf(item: Record<string, unknown>): EventRecord {
     sk: _sk,
     expiresAt: _expiresAt,
     stepsAppended: _stepsAppended,
+    dueQueue: _dueQueue,
+    dueKey: _dueKey,
     ...record
   } = item as EventRecord & EventItemExtras;
   return record;

@@ -52,7 +52,7 @@ export async function listEvents(
 }
 
 /** The records under these keys, in the same order; one gone meanwhile (TTL) is left out. */
-async function getEvents(table: StateTable, keys: TableKey[]): Promise<EventRecord[]> {
+export async function getEvents(table: StateTable, keys: TableKey[]): Promise<EventRecord[]> {
   const byPk = new Map<string, EventRecord>();
   for (let start = 0; start < keys.length; start += BATCH_GET_MAX_KEYS) {
     let pending: Record<string, unknown>[] = keys.slice(start, start + BATCH_GET_MAX_KEYS);

@@ -4,7 +4,8 @@ import type { Retention } from '../../privacy/retention';
 /*
  * One table holds all state, keyed by generic string `pk`/`sk` so each kind of item picks its own layout:
  *
- *   event            pk EVENT#<eventId>       sk EVENT            status, updatedAt, steps (list), expiresAt once terminal
+ *   event            pk EVENT#<eventId>       sk EVENT            status, updatedAt, steps (list), expiresAt once terminal,
+ *                                                                 dueQueue + dueKey while scheduled
  *   step ledger      pk EVENT#<eventId>       sk STEP#<stepKey>   state, owner, leaseUntilMs, expiresAt
  *   person           pk PERSON#<personKey>    sk PERSON           markAt, markSequence, markEventId, status, accounts,
  *                                                                 expiresAt
@@ -39,6 +40,22 @@ export const SORT_KEY = 'sk';
 export const STATUS_INDEX = 'byStatus';
 export const STATUS_INDEX_PARTITION_KEY = 'status';
 export const STATUS_INDEX_SORT_KEY = 'updatedAt';
+
+/*
+ * Effective dates: the `byDueTime` index holds the `scheduled` events by due time. Sparse like byStatus: an
+ * event item carries `dueQueue` only while it is scheduled (accept sets it; release, cancel and a delivery's
+ * start remove it), so the index holds only what waits, and the minute sweep's Query reads only what is due.
+ * It projects the keys and employeeKey: a person's pending events (a BambooHR date that moved cancels them)
+ * are found with a filter, no read of the others. One partition: scheduled events are HR's future-dated
+ * starts and leavers, tens a day, far from a partition's 1,000 writes a second.
+ */
+export const DUE_INDEX = 'byDueTime';
+export const DUE_INDEX_PARTITION_KEY = 'dueQueue';
+/** `<dueAt>#<acceptance sequence, 16 digits>`: one person's events due at one instant stay in acceptance order. */
+export const DUE_INDEX_SORT_KEY = 'dueKey';
+/** The one value of `dueQueue`. */
+export const DUE_QUEUE = 'SCHEDULED';
+export const DUE_INDEX_PROJECTED = ['employeeKey'];
 
 /** Epoch seconds after which DynamoDB may delete the item; enable TTL on this attribute. */
 export const TTL_ATTRIBUTE = 'expiresAt';
@@ -91,6 +108,8 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
       { AttributeName: SORT_KEY, AttributeType: 'S' },
       { AttributeName: STATUS_INDEX_PARTITION_KEY, AttributeType: 'S' },
       { AttributeName: STATUS_INDEX_SORT_KEY, AttributeType: 'S' },
+      { AttributeName: DUE_INDEX_PARTITION_KEY, AttributeType: 'S' },
+      { AttributeName: DUE_INDEX_SORT_KEY, AttributeType: 'S' },
     ],
     KeySchema: [
       { AttributeName: PARTITION_KEY, KeyType: 'HASH' },
@@ -104,6 +123,14 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
           { AttributeName: STATUS_INDEX_SORT_KEY, KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+      {
+        IndexName: DUE_INDEX,
+        KeySchema: [
+          { AttributeName: DUE_INDEX_PARTITION_KEY, KeyType: 'HASH' },
+          { AttributeName: DUE_INDEX_SORT_KEY, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: DUE_INDEX_PROJECTED },
       },
     ],
   };

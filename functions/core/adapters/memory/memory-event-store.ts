@@ -7,7 +7,7 @@ import type {
   StepRecord,
   TerminalStatus,
 } from '../../engine/ports';
-import { COMPLETED_STATUSES } from '../../engine/ports';
+import { CANCELLABLE_STATUSES, COMPLETED_STATUSES } from '../../engine/ports';
 import type { CanonicalEvent } from '../../events/canonical-event';
 
 /** EventStore in a Map: for unit tests and property tests. */
@@ -21,12 +21,48 @@ export class MemoryEventStore implements EventStore {
     return first;
   }
 
-  async accept(event: CanonicalEvent, meta: { source: string; at: string; sequence: number }) {
+  async accept(
+    event: CanonicalEvent,
+    meta: { source: string; at: string; sequence: number; dueAt?: string },
+  ) {
     const existing = this.records.get(event.id);
     if (existing) return { created: false, record: structuredClone(existing) };
-    const record = newEventRecord(structuredClone(event), meta.source, meta.at, 'queued', meta.sequence);
+    const status = meta.dueAt === undefined ? 'queued' : 'scheduled';
+    const record = newEventRecord(structuredClone(event), meta.source, meta.at, status, meta.sequence);
+    if (meta.dueAt !== undefined) record.dueAt = meta.dueAt;
     this.records.set(event.id, record);
     return { created: true, record: structuredClone(record) };
+  }
+
+  async dueEvents(query: { now: string; limit: number }) {
+    return this.scheduled((r) => (r.dueAt ?? '') <= query.now).slice(0, query.limit);
+  }
+
+  async scheduledOf(personKey: string) {
+    return this.scheduled((r) => r.employeeKey === personKey);
+  }
+
+  async release(eventId: string, at: string) {
+    const record = this.records.get(eventId);
+    if (record?.status !== 'scheduled') return false;
+    Object.assign(record, { status: 'queued', enqueued: true, updatedAt: at });
+    return true;
+  }
+
+  async cancel(eventId: string, result: { at: string; note: string }) {
+    const record = this.records.get(eventId);
+    if (!record || !CANCELLABLE_STATUSES.has(record.status)) {
+      return { cancelled: false, record: record && structuredClone(record) };
+    }
+    Object.assign(record, { status: 'cancelled', updatedAt: result.at, note: result.note });
+    return { cancelled: true, record: structuredClone(record) };
+  }
+
+  private scheduled(matches: (record: EventRecord) => boolean): EventRecord[] {
+    return [...this.records.values()]
+      .filter((r) => r.status === 'scheduled' && matches(r))
+      .sort((a, b) => (a.dueAt ?? '').localeCompare(b.dueAt ?? '') || (a.sequence ?? 0) - (b.sequence ?? 0))
+      .map((r) => structuredClone(r));
   }
 
   async markEnqueued(eventId: string, at: string) {

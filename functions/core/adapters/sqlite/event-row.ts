@@ -19,21 +19,23 @@ export type EventRow = {
   updatedAt: string;
   sequence: number | null;
   deadLetteredBy: string | null;
+  dueAt: string | null;
 };
 
 /** The columns of a record, named as EventRow has them. */
 export const EVENT_ROW_COLUMNS = `event_id AS eventId, employee_key AS employeeKey, type,
   occurred_at AS occurredAt, status, attempts, event, source, enqueued, steps, error, note,
-  received_at AS receivedAt, updated_at AS updatedAt, sequence, dead_lettered_by AS deadLetteredBy`;
+  received_at AS receivedAt, updated_at AS updatedAt, sequence, dead_lettered_by AS deadLetteredBy,
+  due_at AS dueAt`;
 
 /** Named parameters for inserting a record without error, note or expiry (a new record has none). */
 export type NewEventRow = Omit<EventRow, 'error' | 'note' | 'deadLetteredBy'>;
 
 export const INSERT_EVENT_ROW = `INSERT INTO event_records
   (event_id, employee_key, type, occurred_at, status, attempts, event, source, enqueued, steps,
-    received_at, updated_at, sequence)
+    received_at, updated_at, sequence, due_at)
   VALUES (@eventId, @employeeKey, @type, @occurredAt, @status, @attempts, @event, @source, @enqueued, @steps,
-    @receivedAt, @updatedAt, @sequence)`;
+    @receivedAt, @updatedAt, @sequence, @dueAt)`;
 
 export function newEventRowOf(record: EventRecord): NewEventRow {
   return {
@@ -50,14 +52,16 @@ export function newEventRowOf(record: EventRecord): NewEventRow {
     receivedAt: record.receivedAt,
     updatedAt: record.updatedAt,
     sequence: record.sequence ?? null,
+    dueAt: record.dueAt ?? null,
   };
 }
 
 /** The record a row holds; error and note are left out, not undefined, when the row has none. */
 export function eventRecordOf(row: EventRow): EventRecord {
-  const { event, steps, enqueued, error, note, sequence, deadLetteredBy, ...fields } = row;
+  const { event, steps, enqueued, error, note, sequence, deadLetteredBy, dueAt, ...fields } = row;
   return {
     ...fields,
+    ...(dueAt === null ? {} : { dueAt }),
     ...(deadLetteredBy === null ? {} : { deadLetteredBy }),
     ...(sequence === null ? {} : { sequence }),
     event: JSON.parse(event) as CanonicalEvent,

@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS event_records (
   updated_at TEXT NOT NULL,
   expires_at_ms INTEGER,
   sequence INTEGER,
-  dead_lettered_by TEXT
+  dead_lettered_by TEXT,
+  due_at TEXT
 ) STRICT;
 CREATE INDEX IF NOT EXISTS event_records_by_status ON event_records (status, updated_at, event_id);
 CREATE TABLE IF NOT EXISTS step_ledger (
@@ -103,7 +104,16 @@ const ADDED_COLUMNS: { table: string; column: string; definition: string }[] = [
   // NULL on rows from before people expired: createSqliteStateStore stamps them when it opens the file.
   { table: 'people', column: 'expires_at_ms', definition: 'INTEGER' },
   { table: 'email_owners', column: 'expires_at_ms', definition: 'INTEGER' },
+  { table: 'event_records', column: 'due_at', definition: 'TEXT' },
 ];
+
+/*
+ * Effective dates: the scheduled events by due time, for the scheduler's sweep (a fraction of a second
+ * apart) and a person's pending ones. Partial, so the hot path's writes of other statuses never touch it.
+ * Created after the columns are added and the table widened: an old file has no due_at before that.
+ */
+const SCHEDULE_INDEX = `CREATE INDEX IF NOT EXISTS event_records_due ON event_records (due_at, sequence)
+  WHERE status = 'scheduled'`;
 
 /** Creates the state tables where they are missing; safe to run on every start. */
 export function createStateSchema(db: Database.Database): void {
@@ -114,10 +124,11 @@ export function createStateSchema(db: Database.Database): void {
       db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
   }
   widenStatusCheck(db);
+  db.exec(SCHEDULE_INDEX);
 }
 
 /**
- * A data directory made before a status existed (`held`, for the offboarding guard) has a CHECK on
+ * A data directory made before a status existed (`held`, `scheduled`, `cancelled`) has a CHECK on
  * event_records.status that refuses it, and SQLite cannot alter a CHECK: the table is rebuilt under the
  * current one, rows kept, in one transaction. Runs only when a status is missing from the stored definition.
  */
@@ -129,6 +140,7 @@ function widenStatusCheck(db: Database.Database): void {
   db.transaction(() => {
     db.exec('ALTER TABLE event_records RENAME TO event_records_before_widening');
     db.exec('DROP INDEX IF EXISTS event_records_by_status');
+    db.exec('DROP INDEX IF EXISTS event_records_due');
     db.exec(STATE_SCHEMA);
     const columns = (
       db.prepare("SELECT name FROM pragma_table_info('event_records_before_widening')").all() as {

@@ -12,6 +12,12 @@ export type QueueOptions = {
   /** SQS FIFO drops a repeated deduplication id within five minutes; so does this queue. */
   deduplicationWindowMs?: number;
   now?: () => number;
+  /**
+   * How sent messages reach the in-memory index: at once by default. The local runtime's group commit
+   * (local/group-commit.ts) calls `publish` once the transaction that wrote them commits, and never if it
+   * rolls back, so the workers are never handed a message whose row is not on disk.
+   */
+  afterCommit?: (publish: () => void) => void;
 };
 
 export type ReceivedMessage = {
@@ -57,6 +63,8 @@ CREATE TABLE IF NOT EXISTS queue_messages (
   receipt TEXT
 );
 CREATE TABLE IF NOT EXISTS queue_dedup (dedup_id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+-- Every send deletes the expired ids: without this index that was a scan of five minutes of ids per send.
+CREATE INDEX IF NOT EXISTS queue_dedup_by_expiry ON queue_dedup (expires_at);
 CREATE TABLE IF NOT EXISTS queue_dead_letters (
   seq INTEGER PRIMARY KEY,
   group_id TEXT NOT NULL,
@@ -93,10 +101,12 @@ export class SqliteEventQueue implements EventQueue, PersonQueue {
     this.windowMs = options.deduplicationWindowMs ?? 5 * 60_000;
     db.exec(SCHEMA);
     this.statements = {
-      seen: db.prepare<[string, number], { dedup_id: string }>(
-        'SELECT dedup_id FROM queue_dedup WHERE dedup_id = ? AND expires_at > ?',
+      // Remembers an id for the window, unless it is remembered and unexpired: then 0 changes, a duplicate.
+      remember: db.prepare<[string, number, number]>(
+        `INSERT INTO queue_dedup (dedup_id, expires_at) VALUES (?, ?)
+        ON CONFLICT (dedup_id) DO UPDATE SET expires_at = excluded.expires_at
+        WHERE queue_dedup.expires_at <= ?`,
       ),
-      remember: db.prepare('INSERT OR REPLACE INTO queue_dedup (dedup_id, expires_at) VALUES (?, ?)'),
       forget: db.prepare('DELETE FROM queue_dedup WHERE expires_at <= ?'),
       insert: db.prepare(
         'INSERT INTO queue_messages (group_id, event_id, dedup_id, body, enqueued_at, visible_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -119,11 +129,10 @@ export class SqliteEventQueue implements EventQueue, PersonQueue {
   async send(messages: OutgoingMessage[]): Promise<void> {
     const now = this.now();
     const added: Message[] = [];
-    this.db.transaction(() => {
+    const write = () => {
       this.statements.forget.run(now);
       for (const m of messages) {
-        if (this.statements.seen.get(m.deduplicationId, now)) continue;
-        this.statements.remember.run(m.deduplicationId, now + this.windowMs);
+        if (this.statements.remember.run(m.deduplicationId, now + this.windowMs, now).changes === 0) continue;
         const { lastInsertRowid } = this.statements.insert.run(
           m.groupId,
           m.eventId,
@@ -143,8 +152,15 @@ export class SqliteEventQueue implements EventQueue, PersonQueue {
           receipt: null,
         });
       }
-    })();
-    for (const message of added) this.append(message);
+    };
+    // Inside a transaction already (the local runtime's group commit): no savepoint of its own.
+    if (this.db.inTransaction) write();
+    else this.db.transaction(write)();
+    const publish = () => {
+      for (const message of added) this.append(message);
+    };
+    if (this.options.afterCommit) this.options.afterCommit(publish);
+    else publish();
   }
 
   /**

@@ -14,7 +14,7 @@ import type {
   StepRecord,
   TerminalStatus,
 } from '../../engine/ports';
-import { COMPLETED_STATUSES } from '../../engine/ports';
+import { CANCELLABLE_STATUSES, COMPLETED_STATUSES } from '../../engine/ports';
 import type { CanonicalEvent } from '../../events/canonical-event';
 import { expiresAtMsFor, type Retention } from '../../privacy/retention';
 import {
@@ -55,12 +55,18 @@ export class SqliteEventStore implements EventStore {
   private readonly setRequeued: Database.Statement<[{ eventId: string; at: string; error: string }]>;
   private readonly setHeld: Database.Statement<[{ eventId: string; at: string; reason: string }]>;
   private readonly acceptNew: Database.Transaction<
-    (row: NewEventRow) => { created: boolean; record: EventRecord }
+    (record: EventRecord) => { created: boolean; record: EventRecord }
   >;
   private readonly startNew: Database.Transaction<(row: NewEventRow) => EventRecord>;
   private readonly reserve: Database.Statement<[{ count: number }], { next: number }>;
   private readonly setDeadLettered: Database.Statement<[{ eventId: string; messageId: string }]>;
   private readonly events: SqliteEventList;
+  private readonly selectDue: Database.Statement<[{ now: string; limit: number }], EventRow>;
+  private readonly selectScheduledOf: Database.Statement<[string], EventRow>;
+  private readonly setReleased: Database.Statement<[{ eventId: string; at: string }]>;
+  private readonly setCancelled: Database.Statement<
+    [{ eventId: string; at: string; note: string; expiresAtMs: number }]
+  >;
 
   constructor(
     db: Database.Database,
@@ -101,10 +107,7 @@ export class SqliteEventStore implements EventStore {
       `UPDATE event_records SET status = 'held', updated_at = @at, error = @reason, expires_at_ms = NULL
       WHERE event_id = @eventId`,
     );
-    this.acceptNew = db.transaction((row: NewEventRow) => {
-      const created = this.insertIfNew.run(row).changes === 1;
-      return { created, record: this.recordOf(row.eventId) };
-    });
+    this.acceptNew = db.transaction((record: EventRecord) => this.insertOrRead(record));
     this.startNew = db.transaction((row: NewEventRow) => {
       // Not written: the event was completed already and stays as it was.
       this.upsertAttempt.run(row);
@@ -120,6 +123,24 @@ export class SqliteEventStore implements EventStore {
       'UPDATE event_records SET dead_lettered_by = @messageId WHERE event_id = @eventId',
     );
     this.events = new SqliteEventList(db);
+    // Both read the partial index event_records_due (schema.ts).
+    this.selectDue = db.prepare(
+      `SELECT ${EVENT_ROW_COLUMNS} FROM event_records WHERE status = 'scheduled' AND due_at <= @now
+      ORDER BY due_at, sequence LIMIT @limit`,
+    );
+    this.selectScheduledOf = db.prepare(
+      `SELECT ${EVENT_ROW_COLUMNS} FROM event_records WHERE status = 'scheduled' AND employee_key = ?
+      ORDER BY due_at, sequence`,
+    );
+    // Conditional on the status: a cancel or a delivery that came first wins, and this changes nothing.
+    this.setReleased = db.prepare(
+      `UPDATE event_records SET status = 'queued', enqueued = 1, updated_at = @at
+      WHERE event_id = @eventId AND status = 'scheduled'`,
+    );
+    this.setCancelled = db.prepare(
+      `UPDATE event_records SET status = 'cancelled', updated_at = @at, note = @note, expires_at_ms = @expiresAtMs
+      WHERE event_id = @eventId AND status IN (${sqlWordList([...CANCELLABLE_STATUSES])})`,
+    );
   }
 
   async reserveSequences(count: number) {
@@ -128,9 +149,41 @@ export class SqliteEventStore implements EventStore {
     return row.next - count;
   }
 
-  async accept(event: CanonicalEvent, meta: { source: string; at: string; sequence: number }) {
-    const record = newEventRecord(event, meta.source, meta.at, 'queued', meta.sequence);
-    return this.acceptNew.immediate(newEventRowOf(record));
+  async accept(
+    event: CanonicalEvent,
+    meta: { source: string; at: string; sequence: number; dueAt?: string },
+  ) {
+    const status = meta.dueAt === undefined ? 'queued' : 'scheduled';
+    const record = newEventRecord(event, meta.source, meta.at, status, meta.sequence);
+    if (meta.dueAt !== undefined) record.dueAt = meta.dueAt;
+    // Inside a transaction already (the local runtime's group commit, local/group-commit.ts): no savepoint.
+    return this.insertIfNew.database.inTransaction
+      ? this.insertOrRead(record)
+      : this.acceptNew.immediate(record);
+  }
+
+  async dueEvents(query: { now: string; limit: number }) {
+    return this.selectDue.all(query).map(eventRecordOf);
+  }
+
+  async scheduledOf(personKey: string) {
+    return this.selectScheduledOf.all(personKey).map(eventRecordOf);
+  }
+
+  async release(eventId: string, at: string) {
+    return this.setReleased.run({ eventId, at }).changes === 1;
+  }
+
+  async cancel(eventId: string, result: { at: string; note: string }) {
+    const note = bounded(result.note, MAX_EVENT_TEXT_LENGTH);
+    const changed = this.setCancelled.run({
+      eventId,
+      at: result.at,
+      note,
+      expiresAtMs: expiresAtMsFor(this.retention),
+    });
+    const row = this.read.get(eventId);
+    return { cancelled: changed.changes === 1, record: row && eventRecordOf(row) };
   }
 
   async markEnqueued(eventId: string, at: string) {
@@ -192,6 +245,12 @@ export class SqliteEventStore implements EventStore {
       error: bounded(result.error, MAX_EVENT_TEXT_LENGTH),
     });
     this.changed(eventId, requeued);
+  }
+
+  /** A new record is answered as built, not read back: on the ingest hot path that saves a read per event. */
+  private insertOrRead(record: EventRecord): { created: boolean; record: EventRecord } {
+    if (this.insertIfNew.run(newEventRowOf(record)).changes === 1) return { created: true, record };
+    return { created: false, record: this.recordOf(record.eventId) };
   }
 
   private recordOf(eventId: string): EventRecord {

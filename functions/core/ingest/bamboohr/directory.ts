@@ -61,6 +61,7 @@ export const BAMBOOHR_API_FIELD_NAMES: Readonly<Record<BambooHrField, string>> =
   location: 'location',
   employmentType: 'employmentHistoryStatus',
   status: 'status',
+  hireDate: 'hireDate',
   terminationDate: 'terminationDate',
 });
 

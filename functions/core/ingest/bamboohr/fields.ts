@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The BambooHR field labels the adapter reads. Global webhooks key `fields` and `changedFields` by the
@@ -14,6 +14,9 @@ export type BambooHrFieldLabels = {
   location: string;
   employmentType: string;
   status: string;
+  /** The first working day: a hire takes effect at its start (BAMBOOHR_TIME_ZONE). */
+  hireDate: string;
+  /** The day BambooHR turns the status Inactive: an offboard takes effect at its start (BAMBOOHR_TIME_ZONE). */
   terminationDate: string;
 };
 
@@ -30,6 +33,7 @@ export const DEFAULT_BAMBOOHR_FIELD_LABELS: Readonly<BambooHrFieldLabels> = Obje
   location: 'Location',
   employmentType: 'Employment Status',
   status: 'Status',
+  hireDate: 'Hire Date',
   terminationDate: 'Termination Date',
 });
 
@@ -64,6 +68,7 @@ export const bambooHrFieldLabelOverrides = z.strictObject({
   location: label,
   employmentType: label,
   status: label,
+  hireDate: label,
   terminationDate: label,
 });
 
@@ -98,6 +103,11 @@ export function fieldValue(fields: Record<string, string>, label: string): strin
 export function dateFieldValue(fields: Record<string, string>, label: string): string | undefined {
   const value = fieldValue(fields, label);
   return value === EMPTY_DATE ? undefined : value;
+}
+
+/** Whether the field was given at all, even blank: a blank date was removed, a missing one is unknown. */
+export function hasField(fields: Record<string, string>, label: string): boolean {
+  return Object.hasOwn(fields, label) || Object.keys(fields).some((key) => sameLabel(key, label));
 }
 
 export function includesLabel(labels: readonly string[], label: string): boolean {

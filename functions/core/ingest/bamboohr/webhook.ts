@@ -1,21 +1,28 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
-import { type CanonicalEvent, type EventType, parseCanonicalEvent } from '../../events/canonical-event';
+import * as z from 'zod';
+import { type CanonicalEvent, employeeSchema, parseCanonicalEvent } from '../../events/canonical-event';
+import { personKeyOf } from '../../events/identity';
 import { describeIssue, issuesOf, ValidationError } from '../../events/validation-issues';
-import { mapWithConcurrency } from '../accept-events';
-import { DERIVED_ID_PREFIXES, futureOccurredAtIssue } from '../sender-rules';
+import { dueAtOf, mapWithConcurrency } from '../accept-events';
+import { DERIVED_ID_PREFIXES, distantEffectiveAtIssue, futureOccurredAtIssue } from '../sender-rules';
+import {
+  BAMBOOHR_ACTIONS,
+  type CancelPending,
+  changesWatchedField,
+  classifyBambooHrChange,
+} from './classify-change';
+import { completeFields, neededLabels } from './complete-fields';
 import type { BambooHrDirectory } from './directory';
 import {
   type BambooHrFieldLabels,
-  dateFieldValue,
+  type EmployeeDraft,
   employeeFromFields,
   fieldValue,
-  includesLabel,
   resolveBambooHrFieldLabels,
 } from './fields';
+import { isKnownTimeZone, startOfDayIn } from './zoned-date';
 
-export const BAMBOOHR_ACTIONS = ['Created', 'Updated', 'Deleted'] as const;
-export type BambooHrAction = (typeof BAMBOOHR_ACTIONS)[number];
+export { BAMBOOHR_ACTIONS, type BambooHrAction } from './classify-change';
 
 // BambooHR sends ids and values as strings; numbers are accepted so a hand-written test payload works too.
 const idText = z
@@ -56,27 +63,56 @@ export function parseBambooHrWebhookPayload(payload: unknown): BambooHrWebhookPa
 export type MapBambooHrWebhookOptions = {
   /** Overrides of the field labels, for companies that renamed fields in BambooHR. */
   labels?: Partial<BambooHrFieldLabels>;
-  /** Looks up employees whose entry carries no fields (Created, Deleted) or no work email. */
+  /** Looks up employees whose entry carries no fields (Created, Deleted), no work email, or not the dates. */
   directory?: BambooHrDirectory;
   /**
    * When the delivery arrived (ISO-8601 with zone): the event time of entries without a usable timestamp,
    * and the clock a timestamp in the future is judged by.
    */
   receivedAt: string;
+  /** The IANA zone whose days BambooHR's hire and termination dates are (BAMBOOHR_TIME_ZONE). Default UTC. */
+  timeZone?: string;
 };
 
 /** An entry that produced no event, with what an operator can do about it. */
 export type SkippedBambooHrEntry = { employeeId: string; reason: string };
+
+/**
+ * A person's pending BambooHR events that an entry cancels before its own event is accepted: a termination
+ * date removed or moved cancels the scheduled offboard, a hire date moved the scheduled hire.
+ */
+export type BambooHrCancellation = {
+  /** The BambooHR employee id of the entry. */
+  employeeId: string;
+  personKey: string;
+  type: CancelPending['type'];
+  /**
+   * Only events of changes made up to this one (its occurredAt, UTC): a redelivered older change must not
+   * cancel what a newer one scheduled.
+   */
+  issuedUpTo: string;
+  /** The entry's own event: a redelivery finds it scheduled already, and it stays. */
+  keep?: string;
+  /** Who cancels, for the cancelled record's note: `BambooHR (termination date removed)`. */
+  by: string;
+};
 
 export type BambooHrWebhookMapping = {
   events: CanonicalEvent[];
   skipped: SkippedBambooHrEntry[];
   /** The BambooHR employee id of the entry behind each event, by event id: to report an event skipped later. */
   entryIds: Map<string, string>;
+  /** To run before the events are accepted, in delivery order. */
+  cancellations: BambooHrCancellation[];
 };
 
-type EntryOutcome = { event: CanonicalEvent } | { skip: string };
-type Context = { labels: BambooHrFieldLabels; directory: BambooHrDirectory | undefined; receivedAt: string };
+type EntryOutcome = { event?: CanonicalEvent; cancellations: BambooHrCancellation[] } | { skip: string };
+type Context = {
+  labels: BambooHrFieldLabels;
+  directory: BambooHrDirectory | undefined;
+  receivedAt: string;
+  timeZone: string;
+};
 
 // Enough to get through a bulk import within the webhook's answer deadline, few enough for BambooHR's limits.
 const LOOKUP_CONCURRENCY = 4;
@@ -84,9 +120,10 @@ const isoDateTime = z.iso.datetime({ offset: true });
 
 /**
  * Turns a BambooHR global (field-based) webhook delivery into canonical events, one per entry that changes
- * what TrueFoundry should hold, in delivery order. Throws a ValidationError when the body is not a
- * webhook payload, and rethrows transient directory errors so the delivery is retried as a whole (event ids
- * are stable, so entries already accepted deduplicate). Every other entry ends up in `events` or `skipped`.
+ * what TrueFoundry should hold, in delivery order, and the pending events that entries cancel. Throws a
+ * ValidationError when the body is not a webhook payload, and rethrows transient directory errors so the
+ * delivery is retried as a whole (event ids are stable, so entries already accepted deduplicate). Every
+ * other entry ends up in `events`, `cancellations` (a date removed makes no event), or `skipped`.
  */
 export async function mapBambooHrWebhook(
   payload: unknown,
@@ -97,42 +134,89 @@ export async function mapBambooHrWebhook(
       `receivedAt must be an ISO-8601 date-time with a zone, got ${JSON.stringify(options.receivedAt)}`,
     );
   }
+  const timeZone = options.timeZone ?? 'UTC';
+  if (!isKnownTimeZone(timeZone)) {
+    throw new TypeError(`timeZone must be an IANA time zone name, got ${JSON.stringify(timeZone)}`);
+  }
   const { employees } = parseBambooHrWebhookPayload(payload);
   const context: Context = {
     labels: resolveBambooHrFieldLabels(options.labels),
     directory: options.directory,
     receivedAt: options.receivedAt,
+    timeZone,
   };
   const outcomes = await mapWithConcurrency(employees, LOOKUP_CONCURRENCY, (entry) =>
     mapEntry(entry, context),
   );
 
-  const result: BambooHrWebhookMapping = { events: [], skipped: [], entryIds: new Map() };
+  const result: BambooHrWebhookMapping = { events: [], skipped: [], entryIds: new Map(), cancellations: [] };
+  const supersededAt = supersededEvents(outcomes, new Date(options.receivedAt).toISOString());
   outcomes.forEach((outcome, index) => {
     const employeeId = employees[index]?.id ?? '';
-    if ('event' in outcome) {
-      result.events.push(outcome.event);
-      result.entryIds.set(outcome.event.id, employeeId);
-    } else result.skipped.push({ employeeId, reason: outcome.skip });
+    if ('skip' in outcome) {
+      result.skipped.push({ employeeId, reason: outcome.skip });
+      return;
+    }
+    result.cancellations.push(...outcome.cancellations);
+    if (!outcome.event) return;
+    const by = supersededAt.get(index);
+    if (by !== undefined) {
+      result.skipped.push({ employeeId, reason: `a later entry of this delivery cancels it: ${by}` });
+      return;
+    }
+    result.events.push(outcome.event);
+    result.entryIds.set(outcome.event.id, employeeId);
   });
   return result;
 }
 
+/**
+ * The entries whose event a later entry of the same delivery cancels (BambooHR may batch several changes of
+ * one person), by index, with who cancels. Cancellations run before the delivery's events are recorded, so
+ * they cannot catch these; left out here, the first delivery ends as a redelivery of it would. Only an event
+ * that would wait (effective later) counts, as only a scheduled event is ever cancelled.
+ */
+function supersededEvents(outcomes: readonly EntryOutcome[], receivedAt: string): Map<number, string> {
+  const later = new Map<string, { index: number; cancellation: BambooHrCancellation }[]>();
+  outcomes.forEach((outcome, index) => {
+    if ('skip' in outcome) return;
+    for (const cancellation of outcome.cancellations) {
+      const list = later.get(cancellation.personKey) ?? [];
+      list.push({ index, cancellation });
+      later.set(cancellation.personKey, list);
+    }
+  });
+  const superseded = new Map<number, string>();
+  if (later.size === 0) return superseded;
+  outcomes.forEach((outcome, index) => {
+    if ('skip' in outcome || !outcome.event || dueAtOf(outcome.event, receivedAt) === undefined) return;
+    const event = outcome.event;
+    const match = later
+      .get(personKeyOf(event.employee))
+      ?.find(
+        ({ index: at, cancellation: c }) =>
+          at > index && c.type === event.type && c.keep !== event.id && event.occurredAt <= c.issuedUpTo,
+      );
+    if (match) superseded.set(index, match.cancellation.by);
+  });
+  return superseded;
+}
+
 async function mapEntry(entry: BambooHrWebhookEntry, context: Context): Promise<EntryOutcome> {
   const { labels } = context;
-  // Decide on what was posted first, so an irrelevant change costs no API call.
   const occurredAt = occurredAtOf(entry, context.receivedAt);
   // Skipped like any other entry that cannot be an event: BambooHR would redeliver a refused delivery
   // as it is, and the other entries are fine.
   const future = futureOccurredAtIssue(occurredAt, Date.parse(context.receivedAt));
   if (future) return { skip: `timestamp ${future.message}` };
-  const posted = classifyBambooHrChange({ ...entry, labels, occurredAt });
-  if ('skip' in posted) return posted;
+  // Decide on what was posted first, so an irrelevant change costs no API call.
+  const posted = classifyBambooHrChange({ ...entry, labels });
+  if ('skip' in posted && !changesWatchedField(entry, labels)) return posted;
 
-  const fields = await completeFields(entry, context);
+  const fields = await completeFields(entry, neededLabels(entry, posted, labels), context);
   if ('skip' in fields) return fields;
-  const classification = classifyBambooHrChange({ ...entry, fields: fields.fields, labels, occurredAt });
-  if ('skip' in classification) return classification;
+  const decision = classifyBambooHrChange({ ...entry, fields: fields.fields, labels });
+  if ('skip' in decision) return decision;
 
   const email = fieldValue(fields.fields, labels.workEmail);
   if (email === undefined) {
@@ -140,56 +224,48 @@ async function mapEntry(entry: BambooHrWebhookEntry, context: Context): Promise<
       skip: `employee ${entry.id} has no ${quote(labels.workEmail)}: add the work email in BambooHR, the user is keyed by it`,
     };
   }
-  const parsed = parseCanonicalEvent({
-    id: bambooHrEventId(entry, occurredAt),
-    type: classification.type,
-    occurredAt,
-    employee: employeeFromFields(entry.id, email, fields.fields, labels),
-  });
-  return parsed.ok
-    ? { event: parsed.event }
-    : { skip: `the event is invalid: ${parsed.issues.map(describeIssue).join('; ')}` };
+  const draft = employeeFromFields(entry.id, email, fields.fields, labels);
+  let event: CanonicalEvent | undefined;
+  if (decision.event) {
+    const { type, effectiveDate } = decision.event;
+    // The day's first instant in the company's zone; the classification checked that it is a date.
+    const effectiveAt =
+      effectiveDate === undefined ? undefined : startOfDayIn(effectiveDate, context.timeZone);
+    // A year mistyped (2062 for 2026) would park the event for decades; the pending event stays as it was.
+    const distant = distantEffectiveAtIssue(effectiveAt, Date.parse(context.receivedAt));
+    if (distant) return { skip: `the date ${effectiveDate} ${distant.message}` };
+    const parsed = parseCanonicalEvent({
+      id: bambooHrEventId(entry, occurredAt),
+      type,
+      occurredAt,
+      ...(effectiveAt === undefined ? {} : { effectiveAt }),
+      employee: draft,
+    });
+    if (!parsed.ok) return { skip: `the event is invalid: ${parsed.issues.map(describeIssue).join('; ')}` };
+    event = parsed.event;
+  }
+  const person = event ? { key: personKeyOf(event.employee) } : personKeyOfDraft(draft);
+  if ('skip' in person) return person;
+  const issuedUpTo = new Date(occurredAt).toISOString();
+  return {
+    ...(event ? { event } : {}),
+    cancellations: decision.cancels.map((cancel) => ({
+      employeeId: entry.id,
+      personKey: person.key,
+      type: cancel.type,
+      issuedUpTo,
+      ...(event ? { keep: event.id } : {}),
+      by: `BambooHR (${cancel.because})`,
+    })),
+  };
 }
 
-/**
- * The posted fields, completed from the directory when they lack the work email (Created and Deleted
- * entries carry no fields at all). Posted values win: they are the values as of the change.
- */
-async function completeFields(
-  entry: BambooHrWebhookEntry,
-  { labels, directory }: Context,
-): Promise<{ fields: Record<string, string> } | { skip: string }> {
-  if (fieldValue(entry.fields, labels.workEmail) !== undefined) return { fields: entry.fields };
-  const postedNothing = Object.keys(entry.fields).length === 0;
-
-  if (directory === undefined) {
-    return {
-      skip: postedNothing
-        ? `BambooHR posts no fields with ${entry.action} entries: configure the BambooHR API (company domain ` +
-          'and API key) so the employee can be looked up, then resend'
-        : `the webhook did not post ${quote(labels.workEmail)}: add it to the fields the BambooHR webhook posts, ` +
-          'or configure the BambooHR API so the employee can be looked up',
-    };
-  }
-
-  let found: Record<string, string> | undefined;
-  try {
-    found = await directory.getEmployee(entry.id);
-  } catch (error) {
-    if (!isKnownPermanent(error)) throw error;
-    return { skip: `looking up employee ${entry.id} in BambooHR failed: ${messageOf(error)}` };
-  }
-  if (found === undefined) {
-    return {
-      skip:
-        entry.action === 'Deleted'
-          ? `BambooHR no longer has employee ${entry.id} (404), so the work email to offboard is unknown: ` +
-            'offboard the person by email from another source (e.g. a CSV) or in TrueFoundry'
-          : `BambooHR has no employee ${entry.id} (404): check that the API key's user can see this employee, ` +
-            'then resend',
-    };
-  }
-  return { fields: { ...found, ...entry.fields } };
+/** The person key of an entry that makes no event (a date removed), normalised as an event's employee is. */
+function personKeyOfDraft(draft: EmployeeDraft): { key: string } | { skip: string } {
+  const parsed = employeeSchema.safeParse(draft, { reportInput: true });
+  if (parsed.success) return { key: personKeyOf(parsed.data) };
+  const issues = issuesOf(parsed.error).map((issue) => ({ ...issue, path: `employee.${issue.path}` }));
+  return { skip: `the employee is invalid: ${issues.map(describeIssue).join('; ')}` };
 }
 
 function occurredAtOf(entry: BambooHrWebhookEntry, receivedAt: string): string {
@@ -197,76 +273,7 @@ function occurredAtOf(entry: BambooHrWebhookEntry, receivedAt: string): string {
   return timestamp !== undefined && isoDateTime.safeParse(timestamp).success ? timestamp : receivedAt;
 }
 
-// Errors that say they are not transient (bad API key, forbidden) will not heal by a redelivery.
-function isKnownPermanent(error: unknown): boolean {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    'isTransient' in error &&
-    typeof error.isTransient === 'function' &&
-    error.isTransient() === false
-  );
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 const quote = (label: string) => `"${label}"`;
-
-export type ChangeToClassify = {
-  action: BambooHrAction;
-  changedFields: readonly string[];
-  /** The employee's fields keyed by label: what the webhook posted, completed by a look-up if needed. */
-  fields: Record<string, string>;
-  labels: BambooHrFieldLabels;
-  /** When the change happened (ISO-8601): a termination dated later than this is not due yet. */
-  occurredAt: string;
-};
-
-export type Classification = { type: EventType } | { skip: string };
-
-/**
- * Which lifecycle event a BambooHR change stands for. Leaving wins over everything else: an entry that
- * both changes a title and marks the person inactive must deactivate them, not update their roles.
- */
-export function classifyBambooHrChange({
-  action,
-  changedFields,
-  fields,
-  labels,
-  occurredAt,
-}: ChangeToClassify): Classification {
-  const changed = (label: string) => includesLabel(changedFields, label);
-  const status = fieldValue(fields, labels.status)?.toLowerCase();
-
-  if (action === 'Deleted') return { type: 'offboard' };
-  if (status === 'inactive') return { type: 'offboard' };
-  const terminationDate = dateFieldValue(fields, labels.terminationDate);
-  if (changed(labels.terminationDate) && terminationDate !== undefined) {
-    // A termination entered ahead of time must not lock the person out weeks early: BambooHR sets
-    // the status to Inactive when the day comes, and that change offboards.
-    if (terminationDate > occurredAt.slice(0, 10)) {
-      return {
-        skip: `termination on ${terminationDate} is not due yet; the status change to Inactive will offboard`,
-      };
-    }
-    return { type: 'offboard' };
-  }
-  if (action === 'Created') return { type: 'hire' };
-  // Status back to Active is a rehire; a hire of a deactivated user reactivates it.
-  if (changed(labels.status) && status === 'active') return { type: 'hire' };
-  // A new work email is an email change: the person's new account is provisioned and the old one
-  // deactivated. A role change, not a hire: an address corrected on a leaver's record must not bring them back.
-  if (changed(labels.workEmail) || changed(labels.jobTitle) || changed(labels.department)) {
-    return { type: 'role_change' };
-  }
-  return {
-    skip:
-      `no field that drives provisioning changed (changed: ${changedFields.join(', ') || 'none'}); ` +
-      `watched: ${labels.workEmail}, ${labels.jobTitle}, ${labels.department}, ${labels.status}, ${labels.terminationDate}`,
-  };
-}
 
 const MAX_ID_PART = 64;
 

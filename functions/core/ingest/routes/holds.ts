@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeIssue, issuesOf } from '../../events/validation-issues';
 import { type IngestRequest, type IngestResponse, json, problem, requireJson } from '../http';
 import type { IngestDeps } from '../ingest-deps';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EVENT_STATUSES, type EventRecord, type EventStatus } from '../../engine/ports';
 import { issuesOf } from '../../events/validation-issues';
 import { auditLine } from '../../privacy/forget-person';
@@ -18,6 +18,10 @@ export function eventView(record: EventRecord) {
     status: record.status,
     type: record.type,
     occurredAt: record.occurredAt,
+    /** When the event takes effect, as the sender gave it (effective dates). */
+    ...(record.event.effectiveAt ? { effectiveAt: record.event.effectiveAt } : {}),
+    /** When a scheduled event runs (and, after, when it was due). */
+    ...(record.dueAt ? { dueAt: record.dueAt } : {}),
     employee: { id: record.event.employee.id, email: record.event.employee.email },
     /** The person the event is ordered with: the HR employee id, or the email when the source gave none. */
     person: record.employeeKey,

@@ -1,9 +1,10 @@
 import { ValidationError } from '../../events/validation-issues';
 import { EnqueueError } from '../../queue/event-queue';
 import { acceptEvents, idConflictCheck, serviceUnavailable } from '../accept-events';
+import { cancelPending } from '../bamboohr/cancel-pending';
 import { BambooHrApiError, type BambooHrDirectory, HttpBambooHrDirectory } from '../bamboohr/directory';
 import { verifyBambooHrSignature } from '../bamboohr/signature';
-import { mapBambooHrWebhook } from '../bamboohr/webhook';
+import { type BambooHrCancellation, mapBambooHrWebhook } from '../bamboohr/webhook';
 import {
   type IngestRequest,
   type IngestResponse,
@@ -50,6 +51,7 @@ export async function postBamboohr(request: IngestRequest, deps: IngestDeps): Pr
     const mapped = await mapBambooHrWebhook(body.value, {
       receivedAt: new Date(now).toISOString(),
       ...(deps.bamboohr?.labels ? { labels: deps.bamboohr.labels } : {}),
+      ...(deps.bamboohr?.timeZone ? { timeZone: deps.bamboohr.timeZone } : {}),
       ...(directory ? { directory } : {}),
     });
     // Every BambooHR id is derived from the delivery, so an id already recorded is a redelivery, unless
@@ -63,6 +65,10 @@ export async function postBamboohr(request: IngestRequest, deps: IngestDeps): Pr
       employeeId: mapped.entryIds.get(r.event.id) ?? '',
       reason: reasonOf(r),
     }));
+    // A date removed or moved cancels the pending event it scheduled, before the new one is accepted; not
+    // when the policy refused the new one, which would leave the person with nothing scheduled.
+    const cancellations = mapped.cancellations.filter((c) => c.keep === undefined || !refused.has(c.keep));
+    const { cancelled, uncancelled } = await cancelFor(cancellations, deps);
     const check = idConflictCheck(
       SOURCE,
       allowed.map((event) => ({ event, derivedId: true })),
@@ -73,7 +79,8 @@ export async function postBamboohr(request: IngestRequest, deps: IngestDeps): Pr
     );
     return json(202, {
       events: answers.filter((answer) => answer.conflict === undefined),
-      skipped: [...mapped.skipped, ...byPolicy, ...conflicts],
+      cancelled,
+      skipped: [...mapped.skipped, ...byPolicy, ...conflicts, ...uncancelled],
     });
   } catch (error) {
     if (error instanceof ValidationError) {
@@ -86,6 +93,31 @@ export async function postBamboohr(request: IngestRequest, deps: IngestDeps): Pr
     }
     throw error;
   }
+}
+
+/**
+ * Runs the cancellations. An app wired without cancelling (both runtimes have it; some tests do not) reports
+ * the entries that were only a cancellation as skipped, so that an operator cancels by hand, and warns: a
+ * moved date's old event stays scheduled next to the new one.
+ */
+async function cancelFor(
+  cancellations: readonly BambooHrCancellation[],
+  deps: IngestDeps,
+): Promise<{ cancelled: string[]; uncancelled: { employeeId: string; reason: string }[] }> {
+  if (cancellations.length === 0) return { cancelled: [], uncancelled: [] };
+  if (deps.schedule) {
+    return { cancelled: await cancelPending(cancellations, SOURCE, deps.schedule), uncancelled: [] };
+  }
+  deps.log?.warn('BambooHR dates changed but this deployment cannot cancel scheduled events', {
+    cancellations: cancellations.length,
+  });
+  const uncancelled = cancellations
+    .filter((c) => c.keep === undefined)
+    .map((c) => ({
+      employeeId: c.employeeId,
+      reason: `${c.by}: this deployment cannot cancel scheduled events; cancel the pending ${c.type} by hand`,
+    }));
+  return { cancelled: [], uncancelled };
 }
 
 function directoryFor(deps: IngestDeps, apiKey: string | undefined): BambooHrDirectory | undefined {

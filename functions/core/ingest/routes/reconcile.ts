@@ -101,6 +101,8 @@ export async function postReconcile(request: IngestRequest, deps: IngestDeps): P
     const outcome = await applyComparison(comparison, reconcileRunId(request.body, nowMs), {
       store: deps.store,
       queue: deps.queue,
+      // Its events are accepted as POST /events accepts them: durable before the answer.
+      ...(deps.unitOfWork ? { unitOfWork: deps.unitOfWork } : {}),
       ...(deps.now ? { now: deps.now } : {}),
       ...(deps.policy ? { policy: deps.policy } : {}),
       ...(deps.reconcile?.ownerOf ? { ownerOf: deps.reconcile.ownerOf } : {}),
