@@ -5,7 +5,7 @@ import type { Metafile } from 'esbuild';
 import { readConfig } from '../lib/config';
 import { HrProvisioningStack, stackNameOf } from '../lib/hr-provisioning-stack';
 import { PROJECT_ROOT } from '../lib/project-paths';
-import { BUNDLE_METAFILE_CONTEXT, LAMBDA_BUNDLING, type ServiceFunction } from '../lib/service-function';
+import { BUNDLE_METAFILE_CONTEXT, LAMBDA_BUNDLING, ServiceFunction } from '../lib/service-function';
 
 /*
  * The Lambda bundles as `cdk synth` makes them, with esbuild's metafile beside each (what every input weighs
@@ -30,11 +30,12 @@ export function synthBundles(outdir: string): LambdaBundle[] {
   const config = readConfig(app.node);
   const stack = new HrProvisioningStack(app, stackNameOf(config.stage), { config });
   app.synth();
-  const { ingest, operator, worker } = stack.provisioning;
+  // Every function of the stack, by its construct id (Ingest → ingest), however many there come to be.
+  const functions = stack.node.findAll().filter((c): c is ServiceFunction => c instanceof ServiceFunction);
   const byFile = new Map<string, string[]>();
-  for (const [name, fn] of Object.entries({ ingest, operator, worker })) {
+  for (const fn of functions) {
     const file = bundleFileOf(app, fn);
-    byFile.set(file, [...(byFile.get(file) ?? []), name]);
+    byFile.set(file, [...(byFile.get(file) ?? []), fn.node.id.toLowerCase()]);
   }
   return [...byFile].map(([file, functions]) => {
     const metafileName = join(file, '..', 'index.meta.json');

@@ -12,9 +12,9 @@ export const metrics = new Metrics({
  * Powertools Tracer adds to Lambda's own trace segment (active tracing, lib/service-function.ts) a subsegment
  * per invocation (ColdStart and Service annotations, the error) and one per AWS SDK call and outgoing HTTP
  * request. It is a cold start's largest cost after the AWS SDK (issue 14): the X-Ray SDK it loads is about
- * 110 KB of each bundle, and at init it hooks http, https and fetch; about 17 % of the ingest λ's module init
- * above an empty module's (90 of 528 million instructions under callgrind; bench/cold-start.bench.ts, the
- * no-tracer figure, times it). Kept: without it X-Ray shows each invocation as one opaque segment, with no
+ * 110 KB of each bundle, and at init it hooks http, https and fetch: about a sixth of the ingest λ's module
+ * init above an empty module's (80-90 of 500 million instructions under callgrind; bench/cold-start.bench.ts,
+ * the no-tracer figure, times it). Kept: without it X-Ray shows each invocation as one opaque segment, with no
  * DynamoDB, SQS or TrueFoundry call in it, and those latencies are what the traces are read for. Loading it
  * lazily would only move the cost into the first invocation, which is traced. Dropping it (active tracing
  * alone) is the next lever should cold starts matter more than that.
