@@ -1,8 +1,8 @@
 /**
  * Memory: the peak resident set of `npm start` while it drains 10,000 events (hires, role changes and offboards
  * 4:1:1, bench/mixed-events.ts), target ≤ 200 MB. The peak is the kernel's VmHWM of the runtime's own node
- * process (test/support/runtime-process.ts spawns `node --import tsx local/main.ts` directly, no npm or tsx
- * wrapper; its pid is the one the runtime writes to DATA_DIR/runtime.pid, checked against /proc/<pid>/cmdline),
+ * process (test/support/runtime-process.ts spawns `node <npm start's flags> --import tsx local/main.ts`
+ * directly, no npm or tsx wrapper; the flags include the V8 heap cap, --max-old-space-size=128; its pid is the one the runtime writes to DATA_DIR/runtime.pid, checked against /proc/<pid>/cmdline),
  * read after the drain and before anything else is asked of it. The reference is the same process idle, just
  * started. The sandbox answers without latency or rate limit and the runtime paces at 10,000 calls/s: the
  * drain goes as fast as the runtime can, which is what loads its memory most.

@@ -7,7 +7,8 @@
  * - bench/report.md: the table, the missed targets with their reasons, the charts, each figure's details;
  * - bench/charts/<series id>.svg: the charts (calls per second against the limit, latency percentiles…).
  *
- * BENCH_ONLY=mixed-throughput,memory runs those modules only (file names without `.bench.ts`); BENCH_SCALE
+ * BENCH_ONLY=mixed-throughput,memory runs those modules only (file names without `.bench.ts`), keeping the
+ * other modules' figures from the last results.json; BENCH_SCALE
  * scales their sizes (bench/scale.ts); BENCH_MODULE_TIMEOUT_MINUTES (default 30) stops a module that hangs.
  * It measures and does not gate: missed targets exit 0; a module that crashed or gave no result exits 1.
  */
@@ -23,6 +24,7 @@ import {
 } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
+import type { BenchResult } from './figure';
 import { MODULE_SUFFIX, selectModules } from './module-files';
 import {
   type BenchReport,
@@ -175,6 +177,11 @@ async function main(): Promise<void> {
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+  // BENCH_ONLY re-runs some modules: the others keep their figures from the last results.json, so the report
+  // stays whole (each module's own duration is kept; the machine facts are this run's).
+  const kept = process.env.BENCH_ONLY ? earlierRuns(runs) : [];
+  runs.push(...kept);
+  runs.sort((a, b) => a.name.localeCompare(b.name));
   const report: BenchReport = { machine, modules: runs };
   const charts = writeCharts(runs);
   writeFileSync(
@@ -202,6 +209,18 @@ async function main(): Promise<void> {
     `\nwrote ${[RESULTS_FILE, REPORT_FILE, CHARTS_DIR].map((p) => relative(ROOT, p)).join(', ')} (${charts.length} charts)`,
   );
   process.exitCode = runs.some((run) => run.error !== undefined) ? 1 : 0;
+}
+
+/** The modules of the last results.json that this run did not run again. */
+function earlierRuns(runs: readonly ModuleRun[]): ModuleRun[] {
+  if (!existsSync(RESULTS_FILE)) return [];
+  const ran = new Set(runs.map((run) => run.name));
+  const earlier = JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as {
+    modules: (Pick<ModuleRun, 'name' | 'file' | 'durationMs' | 'error'> & BenchResult)[];
+  };
+  return earlier.modules
+    .filter((module) => !ran.has(module.name))
+    .map(({ figures, series, ...module }) => ({ ...module, result: { figures, series: series ?? [] } }));
 }
 
 // Ctrl-C: the modules run in their own process groups, which the terminal's signal does not reach.

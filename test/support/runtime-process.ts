@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -18,6 +18,16 @@ export type RuntimeProcess = {
 };
 
 export const TEST_TOKEN = 'e2e-ingest-token-0123456789';
+
+/**
+ * The Node flags `npm start` gives the runtime (package.json's start script: the V8 heap cap), read from there
+ * so that tests and benches run the runtime exactly as `npm start` does.
+ */
+export const START_NODE_FLAGS: readonly string[] = (
+  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
+).scripts.start
+  .split(/\s+/)
+  .filter((word) => word.startsWith('--'));
 
 /** Starts `local/main.ts` as a child process, exactly as `npm start` does, and waits for its banner. */
 export async function startRuntimeProcess(
@@ -44,7 +54,8 @@ async function startBannerProcess(
   dataDir: string,
   startTimeoutMs: number,
 ): Promise<RuntimeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const flags = entry === 'local/main.ts' ? START_NODE_FLAGS : [];
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', entry], {
     cwd: ROOT,
     env: {
       ...process.env,
