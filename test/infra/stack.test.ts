@@ -2,11 +2,11 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  PARTITION_KEY,
-  SORT_KEY,
   DUE_INDEX,
   DUE_INDEX_PARTITION_KEY,
   DUE_INDEX_SORT_KEY,
+  PARTITION_KEY,
+  SORT_KEY,
   STATUS_INDEX,
   STATUS_INDEX_PARTITION_KEY,
   STATUS_INDEX_SORT_KEY,
