@@ -11,6 +11,7 @@ import { cpus } from 'node:os';
 import { type CallRecord, type Sandbox, startSandbox } from '../sandbox';
 import { api, type RuntimeProcess, removeDataDir } from '../test/support/runtime-process';
 import { isAnswered, isThrottled } from './call-log';
+import { machineCpuMs } from './cpu-usage';
 
 export type DrainSettings = {
   hires: number;
@@ -49,18 +50,6 @@ export type DrainResult = {
   callLog: CallRecord[];
 };
 
-/** Busy and total CPU time of every core so far (os.cpus() counts since boot). */
-export function cpuTimes(): { busy: number; total: number } {
-  let busy = 0;
-  let total = 0;
-  for (const { times } of cpus()) {
-    const all = times.user + times.nice + times.sys + times.irq + times.idle;
-    total += all;
-    busy += all - times.idle;
-  }
-  return { busy, total };
-}
-
 export async function drain(
   start: (sandbox: Sandbox) => Promise<RuntimeProcess>,
   settings: DrainSettings,
@@ -81,7 +70,7 @@ export async function drain(
     }));
     const started = performance.now();
     const startedAt = Date.now();
-    const cpuBefore = cpuTimes();
+    const cpuBefore = machineCpuMs();
     for (let i = 0; i < events.length; i += 500) {
       const answer = await api(runtime, 'POST', '/events', { events: events.slice(i, i + 500) });
       if (answer.status !== 202)
@@ -97,7 +86,7 @@ export async function drain(
       if (succeeded < hires) await new Promise((resolve) => setTimeout(resolve, settings.pollMs));
     }
     const drainMs = performance.now() - started;
-    const cpuAfter = cpuTimes();
+    const cpuAfter = machineCpuMs();
 
     const calls = sandbox.calls();
     const lastCallAt = Math.max(startedAt, ...calls.map((c) => Date.parse(c.at)));

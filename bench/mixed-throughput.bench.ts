@@ -15,7 +15,7 @@
 import { type CallRecord, startSandbox } from '../sandbox';
 import { removeDataDir, startRuntimeProcess } from '../test/support/runtime-process';
 import { callsPerSecond, isAnswered, isThrottled, percentile } from './call-log';
-import { cpuTimes } from './drain';
+import { machineCpuMs } from './cpu-usage';
 import type { BenchModule, Figure, Series } from './figure';
 import { listEvents, postEvents, statusCounts, waitUntilDrained } from './local-drain';
 import {
@@ -70,13 +70,13 @@ async function drainThroughRuntime(workload: MixedWorkload): Promise<RuntimeDrai
   try {
     const startedAt = Date.now();
     const started = performance.now();
-    const cpuBefore = cpuTimes();
+    const cpuBefore = machineCpuMs();
     const ingestMs = await postEvents(runtime, workload.events);
     // A generous deadline: twice the sequential time of three calls an event at the rate, and a minute.
     const deadlineAt = started + 60_000 + ((workload.events.length * 3 * 2) / RATE) * 1000;
     const completed = await waitUntilDrained(runtime, { pollMs: 50, deadlineAt });
     const drainMs = performance.now() - started;
-    const cpuAfter = cpuTimes();
+    const cpuAfter = machineCpuMs();
     const calls = sandbox.calls();
     const lastCallAt = Math.max(startedAt, ...calls.map((c) => Date.parse(c.at)));
     const events = await listEvents(runtime);
